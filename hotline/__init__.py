@@ -1,0 +1,71 @@
+"""Hotline 1022 — the citizen hotline platform. ``create_app`` is the only entry point."""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from hotline import config as config_mod
+
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+PROJECT_DIR = os.path.dirname(PACKAGE_DIR)
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults → environment → ``config`` → extensions → blueprints → CLI.
+
+    No database or network work happens here; the schema comes from
+    ``flask --app hotline db upgrade``.
+    """
+    app = Flask(
+        __name__,
+        template_folder=_resource_dir("templates"),
+        static_folder=os.path.join(PACKAGE_DIR, "static"),
+        instance_relative_config=True,
+    )
+    app.config.update(config_mod.defaults(app.instance_path))
+    app.config.update(config_mod.from_environ(os.environ))
+    if config:
+        app.config.update(config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = config_mod.normalize_db_url(
+        app.config["SQLALCHEMY_DATABASE_URI"])
+    config_mod.check(app.config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    from hotline import cli
+    cli.init_app(app)
+    return app
+
+
+def _resource_dir(name: str) -> str:
+    """templates/ and migrations/ sit beside the package in a checkout."""
+    return os.path.join(PROJECT_DIR, name)
+
+
+def _init_extensions(app: Flask) -> None:
+    from hotline import database
+    from hotline.extensions import babel, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=_resource_dir("migrations"))
+    csrf.init_app(app)
+    babel.init_app(app)
+    login_manager.init_app(app)
+    import hotline.models  # noqa: F401 - register the tables on the metadata
+
+    from workers import queue
+    queue.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from hotline.web import health
+
+    app.register_blueprint(health.bp)

@@ -1,0 +1,92 @@
+"""``flask --app hotline …`` commands: thin wrappers over services."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from hotline.domain.errors import HotlineError
+from hotline.models import Role, utcnow
+from hotline.tx import commit
+
+
+def init_app(app: Flask) -> None:
+    for command in (seed_demo, create_user, create_api_key, sla_scan, config_show):
+        app.cli.add_command(command)
+
+
+def _fail(exc: HotlineError) -> None:
+    raise click.ClickException(exc.message)
+
+
+@click.command("seed-demo")
+@click.option("--tickets", default=500, show_default=True, help="How many demo tickets.")
+@click.option("--seed", default=1022, show_default=True, help="Random seed (same seed, same data).")
+@with_appcontext
+def seed_demo(tickets: int, seed: int) -> None:
+    """Load a realistic demo province: agencies, areas, fields, rules, users, tickets."""
+    from hotline.services import demo
+    if demo.already_seeded():
+        click.echo("Demo data is already loaded; nothing to do.")
+        return
+    summary = demo.seed(tickets=tickets, seed=seed, progress=click.echo)
+    commit()
+    click.echo(summary.describe())
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", "full_name", required=True, help="Full name shown in the timeline.")
+@click.option("--agency", "agency_code", help="Agency code (handlers and agency leads).")
+@click.option("--email")
+@click.password_option()
+@with_appcontext
+def create_user(username, role, full_name, agency_code, email, password) -> None:
+    """Create a staff account."""
+    from hotline.services import accounts
+    try:
+        user = accounts.create_user(username=username, password=password, role=role,
+                                    full_name=full_name, agency_code=agency_code, email=email)
+    except HotlineError as exc:
+        _fail(exc)
+    commit()
+    click.echo(f"Created {user.role} account '{user.username}'.")
+
+
+@click.command("create-api-key")
+@click.argument("name")
+@with_appcontext
+def create_api_key(name: str) -> None:
+    """Create an Open311 API key and print it (it is shown only this once)."""
+    from hotline.services import accounts
+    try:
+        row, key = accounts.create_api_key(name)
+    except HotlineError as exc:
+        _fail(exc)
+    commit()
+    click.echo(f"API key #{row.id} for '{row.name}':\n{key}")
+
+
+@click.command("sla-scan")
+@with_appcontext
+def sla_scan() -> None:
+    """Move tickets between on track, due soon and overdue; print what changed."""
+    from hotline.services import sla
+    report = sla.scan(utcnow())
+    commit()
+    click.echo(f"SLA scan: {len(report.due_soon)} ticket(s) became due soon, "
+               f"{len(report.overdue)} became overdue.")
+
+
+@click.command("config-show")
+@with_appcontext
+def config_show() -> None:
+    """Print the settings in force (secrets hidden)."""
+    from sqlalchemy.engine import make_url
+    cfg = current_app.config
+    click.echo(f"HOTLINE_ENV      {cfg['HOTLINE_ENV']}")
+    click.echo(f"DATABASE_URL     {make_url(cfg['SQLALCHEMY_DATABASE_URI']).render_as_string(hide_password=True)}")
+    click.echo(f"REDIS_URL        {cfg.get('REDIS_URL') or '(unset: jobs run in-process)'}")
+    click.echo(f"HOTLINE_TIMEZONE {cfg['HOTLINE_TIMEZONE']}")
+    click.echo(f"SECRET_KEY       {'(development default)' if cfg['SECRET_KEY'].startswith('dev-') else '(set)'}")

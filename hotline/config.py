@@ -1,0 +1,93 @@
+"""Settings: embedded defaults, then the environment, then the mapping given to ``create_app``.
+
+With no environment at all the app runs on a SQLite file in the instance
+folder with jobs run in-process, so one laptop is enough. Production
+(``HOTLINE_ENV=production``) refuses unsafe defaults instead of falling back
+silently.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - the refusal below is the point
+
+# Variables read from the environment: name -> config key (same name unless given).
+ENV_VARS = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "REDIS_URL": "REDIS_URL",
+    "SECRET_KEY": "SECRET_KEY",
+    "HOTLINE_ENV": "HOTLINE_ENV",
+    "HOTLINE_TIMEZONE": "HOTLINE_TIMEZONE",
+    "HOTLINE_PUBLIC_URL": "PUBLIC_URL",
+    "HOTLINE_PROVINCE_NAME": "PROVINCE_NAME",
+    "HOTLINE_MAX_TEXT_LENGTH": "MAX_TEXT_LENGTH",
+    "HOTLINE_UPLOAD_FOLDER": "UPLOAD_FOLDER",
+}
+
+
+class ConfigError(RuntimeError):
+    """Settings that must not be used (e.g. the development secret in production)."""
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    """The embedded defaults: SQLite in the instance folder, in-process jobs."""
+    return {
+        "HOTLINE_ENV": "development",
+        "SECRET_KEY": DEV_SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(instance_path, "hotline.db"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": None,
+        "HOTLINE_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "PUBLIC_URL": "http://127.0.0.1:5000",
+        "PROVINCE_NAME": "tỉnh Bình Phước",
+        "MAX_TEXT_LENGTH": 10_000,
+        "UPLOAD_FOLDER": os.path.join(instance_path, "uploads"),
+        "MAX_CONTENT_LENGTH": 30 * 1024 * 1024,
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Working hours of state agencies, local time.
+        "WORK_SHIFTS": "07:30-11:30,13:00-17:00",
+    }
+
+
+def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings the environment gives; empty values count as unset."""
+    out: dict[str, Any] = {}
+    for var, key in ENV_VARS.items():
+        value = environ.get(var)
+        if value:
+            out[key] = value
+    if "SQLALCHEMY_DATABASE_URI" in out:
+        out["SQLALCHEMY_DATABASE_URI"] = normalize_db_url(out["SQLALCHEMY_DATABASE_URI"])
+    if "MAX_TEXT_LENGTH" in out:
+        out["MAX_TEXT_LENGTH"] = int(out["MAX_TEXT_LENGTH"])
+    return out
+
+
+def normalize_db_url(url: str) -> str:
+    """Point plain ``postgresql://`` URLs at psycopg 3, the driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def check(config: Mapping[str, Any]) -> None:
+    """Refuse settings that are unsafe in production."""
+    if config.get("HOTLINE_ENV") != "production":
+        return
+    problems = []
+    if config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY) or len(str(config["SECRET_KEY"])) < 32:
+        problems.append("SECRET_KEY must be set to a random value of 32+ characters")
+    if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        problems.append("DATABASE_URL must point at PostgreSQL, not SQLite")
+    if config.get("DEBUG"):
+        problems.append("debug mode must be off")
+    if problems:
+        raise ConfigError("Refusing to start with HOTLINE_ENV=production: " + "; ".join(problems))

@@ -1,0 +1,13 @@
+"""SQLAlchemy models, one module per aggregate. Import from here."""
+from hotline.models.base import UTCDateTime, utcnow
+from hotline.models.kb import KbArticle
+from hotline.models.org import Agency, Area, CalendarOverride, Field, RoutingRule, SlaPolicy
+from hotline.models.outbox import OutboxMessage
+from hotline.models.ticket import Attachment, Contact, InboundMessage, Ticket, TicketEvent
+from hotline.models.user import AGENCY_ROLES, ROLE_LABELS_VI, ApiKey, Role, User
+
+__all__ = [
+    "AGENCY_ROLES", "ROLE_LABELS_VI", "Agency", "ApiKey", "Area", "Attachment", "CalendarOverride",
+    "Contact", "Field", "InboundMessage", "KbArticle", "OutboxMessage", "Role", "RoutingRule",
+    "SlaPolicy", "Ticket", "TicketEvent", "User", "UTCDateTime", "utcnow",
+]

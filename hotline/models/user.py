@@ -1,0 +1,63 @@
+"""Staff accounts and API keys."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hotline.extensions import db
+from hotline.models.base import UTCDateTime, utcnow
+from hotline.models.org import Agency
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    HANDLER = "handler"
+    AGENCY_LEAD = "agency_lead"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+ROLE_LABELS_VI = {
+    Role.OPERATOR: "Điện thoại viên", Role.HANDLER: "Cán bộ xử lý",
+    Role.AGENCY_LEAD: "Lãnh đạo đơn vị", Role.MANAGER: "Lãnh đạo / IOC",
+    Role.ADMIN: "Quản trị hệ thống",
+}
+AGENCY_ROLES = frozenset({Role.HANDLER, Role.AGENCY_LEAD})
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    phone_extension: Mapped[str | None] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    agency: Mapped[Agency | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+
+class ApiKey(db.Model):
+    """A key for the Open311 API. Only its SHA-256 is stored; the key is shown once."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(12))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,84 @@
+"""Staff accounts and API keys: creation, password checks, key verification."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from hotline.domain import text
+from hotline.domain.errors import ValidationError
+from hotline.extensions import db
+from hotline.models import AGENCY_ROLES, Agency, ApiKey, Role, User, utcnow
+
+_hasher = PasswordHasher()
+MIN_PASSWORD = 10
+
+
+def hash_password(password: str) -> str:
+    if len(password or "") < MIN_PASSWORD:
+        raise ValidationError(f"Mật khẩu cần ít nhất {MIN_PASSWORD} ký tự.", code="weak_password")
+    return _hasher.hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(*, username: str, password: str, role: str, full_name: str,
+                agency_code: str | None = None, email: str | None = None,
+                phone_extension: str | None = None) -> User:
+    """Create a staff account; handlers and agency leads must belong to an agency."""
+    username = text.clean_text(username, max_length=64, field="tên đăng nhập", required=True,
+                               multiline=False).lower()
+    try:
+        role_value = Role(role)
+    except ValueError as exc:
+        raise ValidationError(f"Vai trò không hợp lệ: {role}", code="invalid_role") from exc
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        raise ValidationError(f"Tên đăng nhập đã tồn tại: {username}", code="duplicate")
+    agency = None
+    if agency_code:
+        agency = db.session.scalar(select(Agency).where(Agency.code == agency_code))
+        if agency is None:
+            raise ValidationError(f"Cơ quan không tồn tại: {agency_code}", code="unknown_agency")
+    if role_value in AGENCY_ROLES and agency is None:
+        raise ValidationError("Cán bộ xử lý và lãnh đạo đơn vị phải thuộc một cơ quan.",
+                              code="agency_required")
+    user = User(username=username, password_hash=hash_password(password), role=role_value.value,
+                full_name=text.clean_text(full_name, max_length=200, field="họ tên", required=True,
+                                          multiline=False),
+                agency=agency, email=text.normalize_email(email), phone_extension=phone_extension)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_key(name: str) -> tuple[ApiKey, str]:
+    """Make a key; returns the row and the key itself, which is shown once and never stored."""
+    name = text.clean_text(name, max_length=200, field="tên khóa", required=True, multiline=False)
+    key = "h1022_" + secrets.token_urlsafe(32)
+    row = ApiKey(name=name, prefix=key[:12], key_hash=_digest(key))
+    db.session.add(row)
+    db.session.flush()
+    return row, key
+
+
+def verify_api_key(key: str | None) -> ApiKey | None:
+    """The active key row for ``key``, marking it used; ``None`` if unknown or revoked."""
+    if not key:
+        return None
+    row = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == _digest(key),
+                                                 ApiKey.revoked_at.is_(None)))
+    if row is not None:
+        row.last_used_at = utcnow()
+    return row

@@ -1,0 +1,1 @@
+"""Blueprints by audience: public, operator, agency, manager, admin, api."""
