@@ -51,14 +51,20 @@ def _resource_dir(name: str) -> str:
 
 def _init_extensions(app: Flask) -> None:
     from hotline import database
-    from hotline.extensions import babel, csrf, db, login_manager, migrate
+    from hotline.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=_resource_dir("migrations"))
     csrf.init_app(app)
-    babel.init_app(app)
+    from hotline.web import filters
+    babel.init_app(app, locale_selector=filters.select_locale,
+                   default_translation_directories=os.path.join(PACKAGE_DIR, "translations"))
+    filters.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    limiter.init_app(app)
     login_manager.init_app(app)
+    import hotline.auth  # noqa: F401 - the user loader
     import hotline.models  # noqa: F401 - register the tables on the metadata
 
     from workers import queue
@@ -66,6 +72,8 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from hotline.web import health
+    from hotline.web import auth_views, errors, health
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(auth_views.bp)
+    errors.init_app(app)

@@ -82,3 +82,8 @@ def verify_api_key(key: str | None) -> ApiKey | None:
     if row is not None:
         row.last_used_at = utcnow()
     return row
+
+
+def set_password(user: User, password: str) -> None:
+    """Replace a user's password (length rules as for new accounts)."""
+    user.password_hash = hash_password(password)
