@@ -24,6 +24,16 @@ ENV_VARS = {
     "HOTLINE_PROVINCE_NAME": "PROVINCE_NAME",
     "HOTLINE_MAX_TEXT_LENGTH": "MAX_TEXT_LENGTH",
     "HOTLINE_UPLOAD_FOLDER": "UPLOAD_FOLDER",
+    # SMS gateway, outbox relay, SLA notifications and cron (issue 4; docs in channels/sms.py).
+    **{name: name for name in (
+        "SMS_GATEWAY_URL", "SMS_GATEWAY_METHOD", "SMS_GATEWAY_AUTH", "SMS_GATEWAY_BODY",
+        "SMS_GATEWAY_SUCCESS", "SMS_GATEWAY_ID_FIELD", "SMS_GATEWAY_TIMEOUT", "SMS_SENDER_NAME",
+        "SMS_STRIP_DIACRITICS",
+        "OUTBOX_MAX_ATTEMPTS", "OUTBOX_BACKOFF_SECONDS", "OUTBOX_LEASE_SECONDS",
+        "OUTBOX_REQUEUE_SECONDS", "JOB_RETRY_INTERVALS",
+        "SLA_ESCALATE_AFTER_HOURS", "SLA_ESCALATION_EMAILS", "DIGEST_LOCAL_TIME",
+        "CRON_SLA_SCAN_SECONDS", "CRON_RELAY_SECONDS", "CRON_DIGEST_SECONDS",
+    )},
 }
 
 
@@ -53,6 +63,25 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_HEADERS_ENABLED": True,
         # Working hours of state agencies, local time.
         "WORK_SHIFTS": "07:30-11:30,13:00-17:00",
+        # SMS gateway (channels/sms.py): disabled until SMS_GATEWAY_URL is set.
+        "SMS_GATEWAY_METHOD": "POST",
+        "SMS_GATEWAY_TIMEOUT": 10,
+        "SMS_SENDER_NAME": "TONGDAI1022",
+        "SMS_STRIP_DIACRITICS": False,
+        # Outbox relay (hotline/services/delivery.py): retries with exponential backoff.
+        "OUTBOX_MAX_ATTEMPTS": 8,
+        "OUTBOX_BACKOFF_SECONDS": 30,
+        "OUTBOX_LEASE_SECONDS": 120,
+        "OUTBOX_REQUEUE_SECONDS": 300,
+        "JOB_RETRY_INTERVALS": "10,30,60,300,900",
+        # SLA notifications: escalate to the province this long (working hours) after due.
+        "SLA_ESCALATE_AFTER_HOURS": 8,
+        "SLA_ESCALATION_EMAILS": "",
+        "DIGEST_LOCAL_TIME": "07:30",
+        # rq cron (workers/cron.py), seconds between runs.
+        "CRON_SLA_SCAN_SECONDS": 60,
+        "CRON_RELAY_SECONDS": 60,
+        "CRON_DIGEST_SECONDS": 300,
     }
 
 

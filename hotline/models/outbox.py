@@ -21,11 +21,14 @@ class OutboxMessage(db.Model):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     recipient: Mapped[str] = mapped_column(String(254))  # chat id, phone, e-mail
     payload: Mapped[dict] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending/sent/failed
+    # pending → queued (a job is on its way) → sending (claimed; next_attempt_at is the
+    # lease's end) → sent | failed; a transient failure goes back to pending with backoff.
+    status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provider_id: Mapped[str | None] = mapped_column(String(200))  # the platform's message id
 
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)

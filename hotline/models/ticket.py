@@ -30,6 +30,11 @@ class Contact(db.Model):
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+# Tickets whose first-response deadline is still to be watched (partial index predicate).
+FIRST_RESPONSE_PENDING = ("sla_state IN ('on_track', 'due_soon', 'overdue') "
+                          "AND accepted_at IS NULL AND first_response_breached_at IS NULL")
+
+
 class Ticket(db.Model):
     """One phiếu: a citizen's report, request or question and everything done about it."""
 
@@ -66,6 +71,13 @@ class Ticket(db.Model):
     # on_track / due_soon / overdue while the clock runs; paused; NULL when it does not run.
     sla_state: Mapped[str | None] = mapped_column(String(12))
     sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where the clock started and the working time spent paused since: enough to
+    # recompute the deadlines after a policy or calendar change (sla-recompute).
+    sla_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set once by the SLA scan, so each crossing notifies once.
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     result: Mapped[str | None] = mapped_column(Text)
@@ -101,6 +113,14 @@ class Ticket(db.Model):
         Index("ix_tickets_sla_soon", "sla_state", "due_soon_at",
               postgresql_where=text("sla_state = 'on_track'"),
               sqlite_where=text("sla_state = 'on_track'")),
+        # SLA scan: overdue tickets not yet escalated, by due time.
+        Index("ix_tickets_sla_escalate", "due_at",
+              postgresql_where=text("sla_state = 'overdue' AND escalated_at IS NULL"),
+              sqlite_where=text("sla_state = 'overdue' AND escalated_at IS NULL")),
+        # SLA scan: running clocks not accepted yet, by first-response due time.
+        Index("ix_tickets_first_response", "first_response_due",
+              postgresql_where=text(FIRST_RESPONSE_PENDING),
+              sqlite_where=text(FIRST_RESPONSE_PENDING)),
         Index("ix_tickets_status_received", "status", "received_at", "id"),
         Index("ix_tickets_received", "received_at", "id"),
         Index("ix_tickets_contact_open", "contact_id", "channel", "status"),
