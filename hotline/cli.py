@@ -11,7 +11,8 @@ from hotline.tx import commit
 
 
 def init_app(app: Flask) -> None:
-    for command in (seed_demo, create_user, create_api_key, sla_scan, config_show):
+    for command in (seed_demo, create_user, create_api_key, sla_scan, config_show,
+                    generate_tickets):
         app.cli.add_command(command)
 
 
@@ -90,3 +91,21 @@ def config_show() -> None:
     click.echo(f"REDIS_URL        {cfg.get('REDIS_URL') or '(unset: jobs run in-process)'}")
     click.echo(f"HOTLINE_TIMEZONE {cfg['HOTLINE_TIMEZONE']}")
     click.echo(f"SECRET_KEY       {'(development default)' if cfg['SECRET_KEY'].startswith('dev-') else '(set)'}")
+
+
+@click.command("generate-tickets")
+@click.argument("count", type=click.IntRange(1, 50_000_000))
+@click.option("--years", default=3.0, show_default=True, help="Spread over this many past years.")
+@click.option("--seed", default=1022, show_default=True)
+@click.option("--batch", default=20_000, show_default=True, help="Rows per COPY / INSERT batch.")
+@with_appcontext
+def generate_tickets(count: int, years: float, seed: int, batch: int) -> None:
+    """Bulk-load COUNT realistic tickets with timelines (benchmarks). Needs the demo organisation."""
+    from tqdm import tqdm
+
+    from hotline.services import generate
+    with tqdm(total=count, unit="phiếu", desc="generate-tickets") as bar:
+        report = generate.generate(count, years=years, seed=seed, batch=batch, progress=bar.update)
+        commit()
+    click.echo(f"{report.tickets} tickets, {report.events} events, {report.contacts} contacts "
+               f"in {report.seconds:.1f} s ({report.tickets / report.seconds:,.0f} tickets/s).")

@@ -1,0 +1,53 @@
+"""The benchmark data generator writes real-looking, consistent tickets in bulk."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select
+
+from hotline.extensions import db
+from hotline.models import Contact, Ticket, TicketEvent
+from hotline.services import generate
+
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc)
+
+
+def test_generates_consistent_tickets(org):
+    report = generate.generate(600, years=1, batch=250, now=NOW)
+    db.session.commit()
+    assert report.tickets == 600
+    count = lambda q: db.session.scalar(q)  # noqa: E731
+    assert count(select(func.count()).select_from(Ticket)) == 600
+    assert count(select(func.count(func.distinct(Ticket.code)))) == 600
+    assert count(select(func.count()).select_from(TicketEvent)) == report.events >= 600
+    assert count(select(func.count()).select_from(Contact)) == report.contacts
+    # Every ticket has its "received" event, and open ones carry a running clock.
+    assert count(select(func.count()).select_from(TicketEvent)
+                 .where(TicketEvent.type == "received")) == 600
+    assert count(select(func.count()).select_from(Ticket).where(
+        Ticket.status.in_(["assigned", "in_progress"]), Ticket.sla_state.is_(None))) == 0
+    assert count(select(func.count()).select_from(Ticket).where(Ticket.sla_state == "overdue")) > 0
+    # Overdue means the due time has passed; on track means it has not.
+    assert count(select(func.count()).select_from(Ticket).where(
+        Ticket.sla_state == "overdue", Ticket.due_at > NOW)) == 0
+    assert count(select(func.count()).select_from(Ticket).where(
+        Ticket.sla_state == "on_track", Ticket.due_soon_at <= NOW)) == 0
+    statuses = set(db.session.scalars(select(Ticket.status).distinct()))
+    assert {"closed", "in_progress", "answered", "assigned"} <= statuses
+    sample = db.session.scalar(select(Ticket).where(Ticket.agency_id.is_not(None)).limit(1))
+    assert sample.received_at.tzinfo is not None and "đường" in sample.description
+
+
+def test_generation_appends_and_codes_stay_unique(org, runner):
+    first = runner.invoke(args=["generate-tickets", "120", "--years", "1"])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(args=["generate-tickets", "80", "--years", "1", "--seed", "7"])
+    assert second.exit_code == 0, second.output
+    assert "80 tickets" in second.output
+    assert db.session.scalar(select(func.count(func.distinct(Ticket.code)))) == 200
+
+
+def test_without_an_organisation_it_says_what_to_do(runner):
+    result = runner.invoke(args=["generate-tickets", "10"])
+    assert result.exit_code != 0
+    assert "seed-demo" in str(result.exception) or "seed-demo" in result.output
