@@ -76,4 +76,18 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth_views.bp)
+    _register_operations(app)
     errors.init_app(app)
+
+
+def _register_operations(app: Flask) -> None:
+    """Administration, privacy, bulk actions, security headers, request logs, metrics (issue 8)."""
+    from hotline import logs, metrics
+    from hotline.web import admin, bulk, privacy, security
+
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(bulk.bp)
+    app.register_blueprint(privacy.bp)
+    security.init_app(app)
+    logs.init_app(app)
+    metrics.init_app(app)

@@ -24,6 +24,13 @@ ENV_VARS = {
     "HOTLINE_PROVINCE_NAME": "PROVINCE_NAME",
     "HOTLINE_MAX_TEXT_LENGTH": "MAX_TEXT_LENGTH",
     "HOTLINE_UPLOAD_FOLDER": "UPLOAD_FOLDER",
+    # Administration, personal data and operations (issue 8; docs/operations.md).
+    "HOTLINE_RETENTION_DAYS": "RETENTION_DAYS",
+    "HOTLINE_MAX_UPLOAD_MB": "MAX_UPLOAD_MB",
+    "METRICS_TOKEN": "METRICS_TOKEN",
+    "HOTLINE_LOG_FORMAT": "LOG_FORMAT",
+    "HOTLINE_LOG_LEVEL": "LOG_LEVEL",
+    "HOTLINE_BACKUP_DIR": "BACKUP_DIR",
     # SMS gateway, outbox relay, SLA notifications and cron (issue 4; docs in channels/sms.py).
     **{name: name for name in (
         "SMS_GATEWAY_URL", "SMS_GATEWAY_METHOD", "SMS_GATEWAY_AUTH", "SMS_GATEWAY_BODY",
@@ -61,6 +68,14 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Personal data of citizens is anonymised this many days after a ticket closes.
+        "RETENTION_DAYS": 5 * 365,
+        # One request's body (uploads included); nginx's client_max_body_size must match.
+        "MAX_UPLOAD_MB": 30,
+        "METRICS_TOKEN": None,   # /metrics answers 404 until a token is set
+        "LOG_FORMAT": None,      # json in production, text elsewhere
+        "LOG_LEVEL": "INFO",
+        "BACKUP_DIR": os.path.join(instance_path, "backups"),
         # Working hours of state agencies, local time.
         "WORK_SHIFTS": "07:30-11:30,13:00-17:00",
         # SMS gateway (channels/sms.py): disabled until SMS_GATEWAY_URL is set.
@@ -96,6 +111,11 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
         out["SQLALCHEMY_DATABASE_URI"] = normalize_db_url(out["SQLALCHEMY_DATABASE_URI"])
     if "MAX_TEXT_LENGTH" in out:
         out["MAX_TEXT_LENGTH"] = int(out["MAX_TEXT_LENGTH"])
+    for key in ("RETENTION_DAYS", "MAX_UPLOAD_MB"):
+        if key in out:
+            out[key] = int(out[key])
+    if "MAX_UPLOAD_MB" in out:
+        out["MAX_CONTENT_LENGTH"] = out["MAX_UPLOAD_MB"] * 1024 * 1024
     return out
 
 
@@ -118,5 +138,14 @@ def check(config: Mapping[str, Any]) -> None:
         problems.append("DATABASE_URL must point at PostgreSQL, not SQLite")
     if config.get("DEBUG"):
         problems.append("debug mode must be off")
+    if config.get("TESTING"):
+        problems.append("TESTING must be off")
+    if config.get("WTF_CSRF_ENABLED") is False:
+        problems.append("CSRF protection must stay on")
+    token = config.get("METRICS_TOKEN")
+    if token and len(str(token)) < 24:
+        problems.append("METRICS_TOKEN must be 24+ characters (or unset to turn /metrics off)")
+    if "RETENTION_DAYS" in config and int(config["RETENTION_DAYS"] or 0) < 1:
+        problems.append("HOTLINE_RETENTION_DAYS must be a positive number of days")
     if problems:
         raise ConfigError("Refusing to start with HOTLINE_ENV=production: " + "; ".join(problems))

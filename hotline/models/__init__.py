@@ -5,9 +5,11 @@ from hotline.models.org import Agency, Area, CalendarOverride, Field, RoutingRul
 from hotline.models.outbox import OutboxMessage
 from hotline.models.ticket import Attachment, Contact, InboundMessage, Ticket, TicketEvent
 from hotline.models.user import AGENCY_ROLES, ROLE_LABELS_VI, ApiKey, Role, User
+from hotline.models.audit import AuditLog, TicketAnonymisation  # noqa: E402 - after Ticket
 
 __all__ = [
     "AGENCY_ROLES", "ROLE_LABELS_VI", "Agency", "ApiKey", "Area", "Attachment", "CalendarOverride",
+    "AuditLog", "TicketAnonymisation",
     "Contact", "Field", "InboundMessage", "KbArticle", "OutboxMessage", "Role", "RoutingRule",
     "SlaPolicy", "Ticket", "TicketEvent", "User", "UTCDateTime", "utcnow",
 ]

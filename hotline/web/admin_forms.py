@@ -1,0 +1,128 @@
+"""Forms of the admin pages: shape and types only (rules live in services.admin)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (BooleanField, DateField, EmailField, PasswordField, SelectField, StringField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, Length, Optional
+
+from hotline.domain.lifecycle import KIND_LABELS_VI
+from hotline.models import ROLE_LABELS_VI
+
+AGENCY_LEVELS = [("province", _l("Cấp tỉnh (Sở, ngành)")), ("district", _l("Cấp huyện")),
+                 ("commune", _l("Cấp xã")), ("other", _l("Khác (doanh nghiệp, đơn vị sự nghiệp)"))]
+KINDS = [("", _l("— mọi loại —"))] + [(k.value, v) for k, v in KIND_LABELS_VI.items()]
+ROLES = [(r.value, label) for r, label in ROLE_LABELS_VI.items()]
+
+
+def optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class AgencyForm(FlaskForm):
+    code = StringField(_l("Mã cơ quan"), validators=[DataRequired(), Length(max=32)])
+    name = StringField(_l("Tên cơ quan"), validators=[DataRequired(), Length(max=200)])
+    level = SelectField(_l("Cấp"), choices=AGENCY_LEVELS)
+    parent_id = SelectField(_l("Cơ quan cấp trên"), coerce=optional_int, validate_choice=False)
+    area_code = StringField(_l("Mã địa bàn"), validators=[Optional(), Length(max=32)])
+    governs_area = BooleanField(_l("Là UBND quản lý địa bàn này (nhận phiếu theo quy tắc cấp địa bàn)"))
+    email = EmailField(_l("E-mail nhận thông báo"), validators=[Optional(), Length(max=254)])
+    zalo = StringField(_l("Zalo nhận thông báo"), validators=[Optional(), Length(max=64)])
+    requires_result_approval = BooleanField(_l("Kết quả cần lãnh đạo đơn vị duyệt"))
+    active = BooleanField(_l("Đang hoạt động"), default=True)
+
+
+class FieldForm(FlaskForm):
+    code = StringField(_l("Mã lĩnh vực"), validators=[DataRequired(), Length(max=32)])
+    name = StringField(_l("Tên lĩnh vực"), validators=[DataRequired(), Length(max=200)])
+    parent_id = SelectField(_l("Thuộc lĩnh vực (để trống nếu là lĩnh vực chính)"),
+                            coerce=optional_int, validate_choice=False)
+    description = TextAreaField(_l("Mô tả"), validators=[Optional(), Length(max=4000)])
+    keywords = StringField(_l("Từ khoá"), validators=[Optional(), Length(max=400)])
+    extra_questions = TextAreaField(
+        _l("Câu hỏi bổ sung (JSON)"), validators=[Optional(), Length(max=20000)],
+        description=_l('Ví dụ: [{"key": "bien_so", "label": "Biển số xe", "type": "text"}]'))
+    active = BooleanField(_l("Đang dùng"), default=True)
+
+
+class AreaForm(FlaskForm):
+    code = StringField(_l("Mã đơn vị hành chính"), validators=[DataRequired(), Length(max=32)])
+    name = StringField(_l("Tên"), validators=[DataRequired(), Length(max=200)])
+    level = StringField(_l("Cấp (province / district / commune hoặc Tỉnh / Huyện / Xã)"),
+                        validators=[DataRequired(), Length(max=40)])
+    parent_code = StringField(_l("Mã đơn vị cấp trên"), validators=[Optional(), Length(max=32)])
+
+
+class AreaEditForm(FlaskForm):
+    name = StringField(_l("Tên"), validators=[DataRequired(), Length(max=200)])
+    level = StringField(_l("Cấp"), validators=[DataRequired(), Length(max=40)])
+    active = BooleanField(_l("Đang dùng (bỏ chọn khi đơn vị bị giải thể/sáp nhập)"))
+
+
+class ReparentForm(FlaskForm):
+    parent_code = StringField(_l("Mã đơn vị cấp trên mới (để trống: thành cấp cao nhất)"),
+                              validators=[Optional(), Length(max=32)])
+
+
+class CsvForm(FlaskForm):
+    file = FileField(_l("Tệp CSV"), validators=[FileRequired(_l("Chọn tệp CSV."))])
+
+
+class RuleForm(FlaskForm):
+    field_id = SelectField(_l("Lĩnh vực"), coerce=optional_int, validate_choice=False)
+    kind = SelectField(_l("Loại phiếu"), choices=KINDS)
+    area_code = StringField(_l("Mã địa bàn cụ thể"), validators=[Optional(), Length(max=32)])
+    area_level = StringField(_l("Hoặc cấp địa bàn (vd. commune)"),
+                             validators=[Optional(), Length(max=32)])
+    agency_id = SelectField(_l("Cơ quan xử lý (để trống: UBND quản lý địa bàn)"),
+                            coerce=optional_int, validate_choice=False)
+    note = StringField(_l("Ghi chú"), validators=[Optional(), Length(max=400)])
+    active = BooleanField(_l("Đang áp dụng"), default=True)
+
+
+class RuleTestForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    field_id = SelectField(_l("Lĩnh vực"), coerce=optional_int, validate_choice=False)
+    area_code = StringField(_l("Mã địa bàn"), validators=[Optional(), Length(max=32)])
+    kind = SelectField(_l("Loại phiếu"), choices=KINDS)
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("Tên đăng nhập"), validators=[DataRequired(), Length(max=64)])
+    full_name = StringField(_l("Họ tên"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(_l("Vai trò"), choices=ROLES)
+    agency_id = SelectField(_l("Cơ quan"), coerce=optional_int, validate_choice=False)
+    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254)])
+    phone_extension = StringField(_l("Số máy lẻ"), validators=[Optional(), Length(max=16)])
+    password = PasswordField(_l("Mật khẩu ban đầu (ít nhất 10 ký tự)"),
+                             validators=[DataRequired(), Length(min=10, max=200)])
+
+
+class UserEditForm(FlaskForm):
+    full_name = StringField(_l("Họ tên"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(_l("Vai trò"), choices=ROLES)
+    agency_id = SelectField(_l("Cơ quan"), coerce=optional_int, validate_choice=False)
+    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254)])
+    phone_extension = StringField(_l("Số máy lẻ"), validators=[Optional(), Length(max=16)])
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField(_l("Tên ứng dụng dùng khoá"), validators=[DataRequired(), Length(max=200)])
+
+
+class ArticleForm(FlaskForm):
+    title = StringField(_l("Tiêu đề"), validators=[DataRequired(), Length(max=300)])
+    field_id = SelectField(_l("Lĩnh vực"), coerce=optional_int, validate_choice=False)
+    body = TextAreaField(_l("Nội dung"), validators=[DataRequired(), Length(max=50000)])
+    source_url = StringField(_l("Liên kết nguồn (văn bản, cổng dịch vụ công)"),
+                             validators=[Optional(), Length(max=500)])
+    reviewed_on = DateField(_l("Ngày rà soát gần nhất"), validators=[Optional()])
+    active = BooleanField(_l("Hiển thị cho điện thoại viên"), default=True)
+
+
+class ConfirmForm(FlaskForm):
+    """A bare POST with CSRF (deactivate, revoke, reset password)."""

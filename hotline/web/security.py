@@ -1,0 +1,35 @@
+"""Security headers on every response, and production cookie settings.
+
+The Content-Security-Policy allows scripts and styles only from our own origin
+(no inline code, no CDN) and refuses framing; HSTS is sent only in production,
+where TLS is guaranteed by nginx (deploy/nginx-hotline.conf).
+"""
+from __future__ import annotations
+
+from flask import Flask, Response
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+       "form-action 'self'; frame-ancestors 'none'")
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def init_app(app: Flask) -> None:
+    production = app.config.get("HOTLINE_ENV") == "production"
+    if production:
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config.setdefault("REMEMBER_COOKIE_SECURE", True)
+    app.config.setdefault("MAX_CONTENT_LENGTH", int(app.config.get("MAX_UPLOAD_MB", 30)) << 20)
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if production:
+            headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
