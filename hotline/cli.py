@@ -14,6 +14,8 @@ def init_app(app: Flask) -> None:
     for command in (seed_demo, create_user, create_api_key, sla_scan, config_show,
                     generate_tickets):
         app.cli.add_command(command)
+    from hotline import cli_ops
+    cli_ops.init_app(app)
 
 
 def _fail(exc: HotlineError) -> None:
