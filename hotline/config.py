@@ -31,6 +31,7 @@ ENV_VARS = {
     "HOTLINE_LOG_FORMAT": "LOG_FORMAT",
     "HOTLINE_LOG_LEVEL": "LOG_LEVEL",
     "HOTLINE_BACKUP_DIR": "BACKUP_DIR",
+    "CRON_RETENTION_SECONDS": "CRON_RETENTION_SECONDS",
     # SMS gateway, outbox relay, SLA notifications and cron (issue 4; docs in channels/sms.py).
     **{name: name for name in (
         "SMS_GATEWAY_URL", "SMS_GATEWAY_METHOD", "SMS_GATEWAY_AUTH", "SMS_GATEWAY_BODY",
@@ -76,6 +77,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "LOG_FORMAT": None,      # json in production, text elsewhere
         "LOG_LEVEL": "INFO",
         "BACKUP_DIR": os.path.join(instance_path, "backups"),
+        "CRON_RETENTION_SECONDS": 86400,  # the retention job's interval on rq's cron
         # Working hours of state agencies, local time.
         "WORK_SHIFTS": "07:30-11:30,13:00-17:00",
         # SMS gateway (channels/sms.py): disabled until SMS_GATEWAY_URL is set.

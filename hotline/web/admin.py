@@ -43,14 +43,16 @@ def _attempt(action: Callable[[], object]) -> tuple[object | None, str | None]:
         return None, exc.message
 
 
-def _agency_choices(blank: str) -> list[tuple]:
-    return [("", blank)] + [(a.id, f"{a.name} ({a.code})" + ("" if a.active else " — ngừng"))
-                            for a in org.list_agencies()]
+def _agency_choices(blank: str, *, exclude: int | None = None) -> list:
+    return forms.choices([("", blank)] + [
+        (a.id, f"{a.name} ({a.code})" + ("" if a.active else " — ngừng"))
+        for a in org.list_agencies() if a.id != exclude])
 
 
-def _field_choices(blank: str, *, top_only: bool = False) -> list[tuple]:
-    return [("", blank)] + [(f.id, f.name if f.parent_id is None else f"— {f.name}")
-                            for f in org.list_fields() if not (top_only and f.parent_id)]
+def _field_choices(blank: str, *, top_only: bool = False, exclude: int | None = None) -> list:
+    return forms.choices([("", blank)] + [
+        (f.id, f.name if f.parent_id is None else f"— {f.name}")
+        for f in org.list_fields() if not (top_only and f.parent_id) and f.id != exclude])
 
 
 def _area_id(code: str | None) -> int | None:
@@ -125,7 +127,7 @@ def agency_edit(agency_id: int):
     form = forms.AgencyForm(obj=agency)
     if request.method == "GET":
         form.area_code.data = agency.area.code if agency.area else ""
-    form.parent_id.choices = [c for c in _agency_choices(_("— không có —")) if c[0] != agency.id]
+    form.parent_id.choices = _agency_choices(_("— không có —"), exclude=agency.id)
     status = 200
     if form.validate_on_submit():
         _row, error = _attempt(lambda: org.update_agency(actor(), agency_id, _agency_data(form)))
@@ -191,8 +193,8 @@ def field_edit(field_id: int):
     if request.method == "GET" and row.extra_questions:
         import json
         form.extra_questions.data = json.dumps(row.extra_questions, ensure_ascii=False, indent=1)
-    form.parent_id.choices = [c for c in _field_choices(_("— lĩnh vực chính —"), top_only=True)
-                              if c[0] != row.id]
+    form.parent_id.choices = _field_choices(_("— lĩnh vực chính —"), top_only=True,
+                                            exclude=row.id)
     status = 200
     if form.validate_on_submit():
         _row, error = _attempt(lambda: org.update_field(actor(), field_id, _field_data(form)))

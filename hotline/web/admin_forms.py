@@ -6,15 +6,21 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, DateField, EmailField, PasswordField, SelectField, StringField,
                      TextAreaField)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from hotline.domain.lifecycle import KIND_LABELS_VI
 from hotline.models import ROLE_LABELS_VI
 
-AGENCY_LEVELS = [("province", _l("Cấp tỉnh (Sở, ngành)")), ("district", _l("Cấp huyện")),
-                 ("commune", _l("Cấp xã")), ("other", _l("Khác (doanh nghiệp, đơn vị sự nghiệp)"))]
-KINDS = [("", _l("— mọi loại —"))] + [(k.value, v) for k, v in KIND_LABELS_VI.items()]
-ROLES = [(r.value, label) for r, label in ROLE_LABELS_VI.items()]
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs → WTForms 3.3 choice objects."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+AGENCY_LEVELS = choices([("province", _l("Cấp tỉnh (Sở, ngành)")), ("district", _l("Cấp huyện")),
+                 ("commune", _l("Cấp xã")), ("other", _l("Khác (doanh nghiệp, đơn vị sự nghiệp)"))])
+KINDS = choices([("", _l("— mọi loại —"))] + [(k.value, v) for k, v in KIND_LABELS_VI.items()])
+ROLES = choices([(r.value, label) for r, label in ROLE_LABELS_VI.items()])
 
 
 def optional_int(value):

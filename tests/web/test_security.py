@@ -1,0 +1,110 @@
+"""Security headers, request ids, JSON logs, upload limits and the metrics endpoint."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+from hotline.web.security import CSP
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TOKEN = "metrics-token-0123456789abcdef"
+
+
+def test_every_response_has_the_security_headers(client):
+    for url in ("/login", "/healthz", "/no-such-page"):
+        resp = client.get(url)
+        assert resp.headers["Content-Security-Policy"] == CSP
+        assert "script-src 'self'" in CSP and "unsafe-inline" not in CSP
+        assert "frame-ancestors 'none'" in CSP
+        assert resp.headers["X-Frame-Options"] == "DENY"
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert resp.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert "Strict-Transport-Security" not in resp.headers  # only in production
+
+
+def test_production_adds_hsts_and_secure_cookies():
+    from flask import Flask
+
+    from hotline.web import security
+    prod = Flask(__name__)
+    prod.config.update(HOTLINE_ENV="production")
+    security.init_app(prod)
+    prod.add_url_rule("/x", "x", lambda: "ok")
+    resp = prod.test_client().get("/x")
+    assert resp.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert prod.config["SESSION_COOKIE_SECURE"] is True
+    assert resp.headers["Content-Security-Policy"] == CSP
+
+
+def test_templates_have_no_inline_scripts_or_styles():
+    """The CSP has no 'unsafe-inline': an inline script or style would silently not run."""
+    offenders = []
+    for path in TEMPLATES.rglob("*.html"):
+        body = path.read_text(encoding="utf-8")
+        if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", body) or re.search(r"\son[a-z]+=\"", body) \
+                or re.search(r"<style", body) or re.search(r"\sstyle=\"", body):
+            offenders.append(str(path.relative_to(TEMPLATES)))
+    assert not offenders, f"inline script/style (blocked by the CSP): {offenders}"
+
+
+def test_request_id_is_kept_or_made_and_echoed(client):
+    resp = client.get("/healthz", headers={"X-Request-ID": "nginx-abc.123"})
+    assert resp.headers["X-Request-ID"] == "nginx-abc.123"
+    made = client.get("/healthz", headers={"X-Request-ID": "bad id; <script>"})
+    assert re.fullmatch(r"[0-9a-f]{32}", made.headers["X-Request-ID"])
+
+
+def test_access_log_is_one_json_line_with_the_request_id(client):
+    from hotline.logs import JsonFormatter
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(self.format(record))
+
+    handler = Keep()
+    handler.setFormatter(JsonFormatter())
+    from hotline.logs import RequestIdFilter
+    handler.addFilter(RequestIdFilter())
+    access = logging.getLogger("hotline.access")
+    access.addHandler(handler)
+    old = access.level
+    access.setLevel(logging.INFO)
+    try:
+        client.get("/healthz", headers={"X-Request-ID": "req-42"})
+    finally:
+        access.removeHandler(handler)
+        access.setLevel(old)
+    line = json.loads(records[-1])
+    assert line["request_id"] == "req-42" and line["status"] == 200 and line["path"] == "/healthz"
+    assert line["level"] == "INFO" and "duration_ms" in line
+
+
+@pytest.mark.parametrize("app_config", [{"MAX_CONTENT_LENGTH": 1024}])
+def test_upload_limit_gives_413(client, app_config):
+    resp = client.post("/login", data={"username": "x" * 5000, "password": "y"})
+    assert resp.status_code == 413
+
+
+def test_metrics_off_without_a_token(client):
+    assert client.get("/metrics").status_code == 404
+
+
+@pytest.mark.parametrize("app_config", [{"METRICS_TOKEN": TOKEN}])
+def test_metrics_need_the_bearer_token(client, receive, app_config):
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    client.get("/healthz")
+    receive()
+    resp = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert resp.status_code == 200
+    body = resp.get_data(as_text=True)
+    assert 'hotline_http_requests_total{endpoint="health.healthz",method="GET",status="200"}' in body
+    assert "hotline_http_request_duration_seconds_bucket" in body
+    assert 'hotline_outbox_messages{status="pending"} 1.0' in body
+    assert "hotline_tickets_overdue 0.0" in body
+    assert "/metrics" not in re.findall(r'endpoint="([^"]+)"', body)
