@@ -24,6 +24,12 @@ ENV_VARS = {
     "HOTLINE_PROVINCE_NAME": "PROVINCE_NAME",
     "HOTLINE_MAX_TEXT_LENGTH": "MAX_TEXT_LENGTH",
     "HOTLINE_UPLOAD_FOLDER": "UPLOAD_FOLDER",
+    # Public side and Open311 (issue 5).
+    "SATISFACTION_REOPEN_DAYS": "SATISFACTION_REOPEN_DAYS",
+    "SATISFACTION_FOLLOWUP_DAYS": "SATISFACTION_FOLLOWUP_DAYS",
+    "STATUS_LIMIT_PER_IP": "STATUS_LIMIT_PER_IP",
+    "STATUS_LIMIT_PER_CODE": "STATUS_LIMIT_PER_CODE",
+    "SUBMIT_LIMIT_PER_IP": "SUBMIT_LIMIT_PER_IP",
     # Administration, personal data and operations (issue 8; docs/operations.md).
     "HOTLINE_RETENTION_DAYS": "RETENTION_DAYS",
     "HOTLINE_MAX_UPLOAD_MB": "MAX_UPLOAD_MB",
@@ -80,6 +86,15 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "CRON_RETENTION_SECONDS": 86400,  # the retention job's interval on rq's cron
         # Working hours of state agencies, local time.
         "WORK_SHIFTS": "07:30-11:30,13:00-17:00",
+        # Public side (issue 5): satisfaction, lookup limits, the web form.
+        "SATISFACTION_REOPEN_DAYS": 7,      # "not fixed" within this many days reopens
+        "SATISFACTION_FOLLOWUP_DAYS": 3,    # ask "has it been fixed?" this long after resolution
+        # Failed lookups only: a citizen checking their own ticket is never locked out.
+        "STATUS_LIMIT_PER_IP": "20 per 10 minutes;100 per day",
+        "STATUS_LIMIT_PER_CODE": "5 per 10 minutes;20 per day",
+        "SUBMIT_LIMIT_PER_IP": "5 per 10 minutes;30 per day",
+        "PUBLIC_MAX_PHOTOS": 5,
+        "PUBLIC_PHOTO_MAX_BYTES": 8 * 1024 * 1024,
         # SMS gateway (channels/sms.py): disabled until SMS_GATEWAY_URL is set.
         "SMS_GATEWAY_METHOD": "POST",
         "SMS_GATEWAY_TIMEOUT": 10,
@@ -113,6 +128,9 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
         out["SQLALCHEMY_DATABASE_URI"] = normalize_db_url(out["SQLALCHEMY_DATABASE_URI"])
     if "MAX_TEXT_LENGTH" in out:
         out["MAX_TEXT_LENGTH"] = int(out["MAX_TEXT_LENGTH"])
+    for key in ("SATISFACTION_REOPEN_DAYS", "SATISFACTION_FOLLOWUP_DAYS"):
+        if key in out:
+            out[key] = int(out[key])
     for key in ("RETENTION_DAYS", "MAX_UPLOAD_MB"):
         if key in out:
             out[key] = int(out[key])

@@ -6,6 +6,7 @@ from hotline.models.outbox import OutboxMessage
 from hotline.models.ticket import Attachment, Contact, InboundMessage, Ticket, TicketEvent
 from hotline.models.user import AGENCY_ROLES, ROLE_LABELS_VI, ApiKey, Role, User
 from hotline.models.audit import AuditLog, TicketAnonymisation  # noqa: E402 - after Ticket
+import hotline.models.publication  # noqa: E402,F401 - indexes of the public pages
 
 __all__ = [
     "AGENCY_ROLES", "ROLE_LABELS_VI", "Agency", "ApiKey", "Area", "Attachment", "CalendarOverride",

@@ -88,6 +88,11 @@ class Ticket(db.Model):
     privacy_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     rating_comment: Mapped[str | None] = mapped_column(Text)
+    # When the citizen rated the current result (a reopened ticket can be rated again).
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # fold(public_summary + public_result): what the public search reads. Never the
+    # original text, so a search for a name cannot tell that a ticket mentioned it.
+    public_search_text: Mapped[str | None] = mapped_column(Text)
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
     returned_count: Mapped[int] = mapped_column(Integer, default=0)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
