@@ -592,3 +592,7 @@ def system():
                            depth=ops.queue_depth(current_app.config),
                            retention_days=current_app.config["RETENTION_DAYS"])
 
+
+
+# SLA policies and the calendar: routes on this blueprint, in their own module.
+from hotline.web import admin_sla  # noqa: E402,F401

@@ -12,7 +12,7 @@ from hotline.models import Agency, ApiKey, Area, AuditLog, KbArticle, RoutingRul
 PASSWORD = "correct-horse-battery"
 ADMIN_PAGES = ["/admin/", "/admin/agencies", "/admin/fields", "/admin/areas", "/admin/rules",
                "/admin/rules/test", "/admin/users", "/admin/api-keys", "/admin/kb", "/admin/audit",
-               "/admin/system"]
+               "/admin/system", "/admin/sla", "/admin/calendar"]
 
 
 def login(client, username):
@@ -203,3 +203,23 @@ def test_audit_viewer_pages_with_keyset(admin_client, org):
     next_url = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
     second = admin_client.get(next_url).get_data(as_text=True)
     assert 'rel="next"' not in second and second.count("<tr>") == 11  # header + 10 rows
+
+
+def test_sla_policy_and_calendar_pages(admin_client, org):
+    assert admin_client.get("/admin/sla").status_code == 200
+    resp = admin_client.post("/admin/sla", data={
+        "name": "Giao thông khẩn", "field_code": "GT", "kind": "", "priority": "urgent",
+        "resolution_hours": "2", "first_response_hours": "0.5", "due_soon_fraction": "0.2",
+        "active": "y"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    assert audit_count(entity="sla_policy", action="create") == 1
+    resp = admin_client.post("/admin/sla", data={
+        "name": "Sai", "field_code": "", "kind": "", "priority": "", "resolution_hours": "1",
+        "first_response_hours": "8", "due_soon_fraction": "0.2", "active": "y"})
+    assert resp.status_code == 400 and "không được dài hơn" in resp.get_data(as_text=True)
+    assert admin_client.get("/admin/calendar").status_code == 200
+    resp = admin_client.post("/admin/calendar", data={"day": "2026-12-31", "is_working": "0",
+                                                      "reason": "Quyết định của UBND tỉnh"})
+    assert resp.status_code == 302
+    assert audit_count(entity="calendar", action="create") == 1
+    assert "31/12/2026" in admin_client.get("/admin/calendar").get_data(as_text=True)
