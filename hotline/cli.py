@@ -16,6 +16,8 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
     from hotline import cli_ops
     cli_ops.init_app(app)
+    from hotline import cli_sla
+    cli_sla.init_app(app)
 
 
 def _fail(exc: HotlineError) -> None:
@@ -78,8 +80,7 @@ def sla_scan() -> None:
     from hotline.services import sla
     report = sla.scan(utcnow())
     commit()
-    click.echo(f"SLA scan: {len(report.due_soon)} ticket(s) became due soon, "
-               f"{len(report.overdue)} became overdue.")
+    click.echo(report.describe())
 
 
 @click.command("config-show")

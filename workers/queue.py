@@ -21,6 +21,25 @@ def init_app(app: Flask) -> None:
     mode = "rq" if app.config.get("REDIS_URL") else "in-process"
     app.config.setdefault("QUEUE_MODE", mode)
     app.logger.info("jobs run %s", app.config["QUEUE_MODE"])
+    # New outbox rows are relayed right after the commit that wrote them.
+    from hotline.services.outbox import outbox_written
+    outbox_written.connect(_relay_after_commit, sender=app)
+
+
+def _relay_after_commit(app: Flask) -> None:
+    if not has_app_context() or g.get("outbox_relay_scheduled"):
+        return
+    g.outbox_relay_scheduled = True
+    from workers.jobs import relay_outbox
+    after_commit(relay_outbox, queue="notifications")
+
+
+def retry_policy():
+    """rq's retries for jobs that crash (worker killed, database away): ``JOB_RETRY_INTERVALS``."""
+    from rq import Retry
+    raw = str(current_app.config.get("JOB_RETRY_INTERVALS") or "10,30,60,300,900")
+    intervals = [int(part) for part in raw.split(",") if part.strip()]
+    return Retry(max=len(intervals), interval=intervals)
 
 
 def is_async() -> bool:
@@ -40,22 +59,45 @@ def redis_connection() -> Redis:
 def enqueue(func: Callable, *args, queue: str = "notifications", **kwargs) -> None:
     """Run ``func(*args)`` in the background: on rq, or in this process after the commit."""
     if is_async():
-        from rq import Queue, Retry
+        from rq import Queue
         Queue(queue, connection=redis_connection()).enqueue(
-            func, *args, retry=Retry(max=5, interval=[10, 30, 60, 300, 900]), **kwargs)
+            func, *args, retry=retry_policy(), **kwargs)
         return
     if not has_app_context():
         func(*args, **kwargs)
         return
-    g.setdefault("deferred_jobs", []).append((func, args, kwargs))
+    g.setdefault("deferred_jobs", []).append((func, args, kwargs, None))
+
+
+def after_commit(func: Callable, *args, queue: str = "notifications", **kwargs) -> None:
+    """Run ``func(*args)`` once the caller's transaction is committed (``hotline.tx.commit``).
+
+    With rq it is enqueued then; if Redis is down the error is logged and
+    swallowed — the caller's data is committed and the cron relay picks the work
+    up when Redis is back. In-process it simply runs after the commit.
+    """
+    if not has_app_context():
+        enqueue(func, *args, queue=queue, **kwargs)
+        return
+    g.setdefault("deferred_jobs", []).append((func, args, kwargs, queue))
 
 
 def run_deferred() -> None:
-    """Run the jobs deferred in this app context (in-process mode), in order."""
+    """Run (or, with rq, enqueue) the jobs deferred in this app context, in order."""
     if not has_app_context():
         return
     jobs = g.pop("deferred_jobs", [])
-    for func, args, kwargs in jobs:
+    g.pop("outbox_relay_scheduled", None)
+    for job in jobs:
+        func, args, kwargs = job[:3]
+        queue = job[3] if len(job) > 3 else None
+        if queue is not None and is_async():
+            try:
+                enqueue(func, *args, queue=queue, **kwargs)
+            except Exception:  # noqa: BLE001 - committed work waits for the cron relay
+                log.warning("could not enqueue %s after commit; the relay will catch up",
+                            getattr(func, "__name__", func), exc_info=True)
+            continue
         try:
             func(*args, **kwargs)
         except Exception:  # noqa: BLE001 - a failed send stays pending in the outbox

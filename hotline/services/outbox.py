@@ -5,15 +5,22 @@ we only decide who hears what on which channel, in Vietnamese.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from blinker import Namespace
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from hotline.domain.lifecycle import LABELS_VI, Status
 from hotline.domain.messages import Channel
 from hotline.extensions import db
-from hotline.models import Contact, OutboxMessage, Ticket
+from hotline.models import Contact, OutboxMessage, Ticket, utcnow
+
+# Sent (with the app as sender) whenever rows are added, so the workers can relay
+# them right after the commit; services never import the workers themselves.
+outbox_written = Namespace().signal("outbox-written")
 
 
 def reply_route(ticket: Ticket, contact: Contact | None) -> tuple[str, str] | None:
@@ -66,7 +73,69 @@ def queue_message(ticket: Ticket, purpose: str, text: str, *, key: str,
                  "code": ticket.code},
     )
     db.session.add(msg)
+    _announce()
     return msg
+
+
+def _announce() -> None:
+    outbox_written.send(current_app._get_current_object())
+
+
+@dataclass(frozen=True)
+class StaffMessage:
+    """An e-mail to a staff member (notification, digest) about a ticket or many."""
+
+    key: str
+    purpose: str
+    recipient: str
+    subject: str
+    text: str
+    ticket_id: int | None = None
+    ticket_code: str | None = None
+
+
+def queue_staff_messages(messages: Iterable[StaffMessage]) -> int:
+    """Add e-mails to staff in one INSERT; a key already in the outbox (or repeated) is skipped.
+
+    Returns how many rows were written. Staff messages go out by e-mail; their
+    payload says ``audience: staff`` so a failure is not reported on the ticket
+    as a citizen's lost reply.
+    """
+    unique: dict[str, StaffMessage] = {}
+    for message in messages:
+        if message.recipient:
+            unique.setdefault(message.key, message)
+    if not unique:
+        return 0
+    keys = list(unique)
+    existing: set[str] = set()
+    for start in range(0, len(keys), 500):
+        existing.update(db.session.scalars(
+            select(OutboxMessage.key).where(OutboxMessage.key.in_(keys[start:start + 500]))))
+    now = utcnow()
+    rows = [
+        {"key": m.key, "purpose": m.purpose, "channel": Channel.EMAIL.value,
+         "ticket_id": m.ticket_id, "recipient": m.recipient,
+         "payload": {"text": m.text, "subject": m.subject, "code": m.ticket_code,
+                     "audience": "staff"},
+         "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+        for key, m in unique.items() if key not in existing
+    ]
+    if rows:
+        db.session.execute(insert(OutboxMessage), rows)
+        _announce()
+    return len(rows)
+
+
+def queue_staff_message(recipient: str | None, purpose: str, subject: str, text: str, *,
+                        key: str, ticket: Ticket | None = None) -> bool:
+    """Add one e-mail to a staff member; ``False`` when they have no address or the key exists."""
+    if not recipient:
+        return False
+    return queue_staff_messages([StaffMessage(
+        key=key, purpose=purpose, recipient=recipient, subject=subject, text=text,
+        ticket_id=ticket.id if ticket is not None else None,
+        ticket_code=ticket.code if ticket is not None else None)]) == 1
 
 
 def acknowledgement_text(ticket: Ticket) -> str:

@@ -1,18 +1,31 @@
-"""SLA over the database: pick the policy, set a ticket's deadlines, pause and resume."""
+"""SLA over the database: pick the policy, set a ticket's deadlines, pause and resume,
+and the scan that moves tickets across thresholds and tells people once.
+
+Extensions live in ``sla_extension``, the daily digest in ``sla_digest``,
+recomputing deadlines after a policy change in ``sla_recompute``.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from flask import current_app
+from sqlalchemy import insert, select, text, update
 
 from hotline.domain import sla as sla_domain
 from hotline.extensions import db
-from hotline.models import Field, SlaPolicy, Ticket, TicketEvent
+from hotline.models import Agency, Field, Role, SlaPolicy, Ticket, TicketEvent, User
+from hotline.models.ticket import FIRST_RESPONSE_PENDING
 from hotline.services.calendar import get_calendar
+from hotline.services.outbox import StaffMessage, local_time, queue_staff_messages
+from hotline.services.settings import setting_float, setting_list
+
+# --- policies and the clock ------------------------------------------------------
 
 
-def _to_domain(row: SlaPolicy, field_code: str | None) -> sla_domain.SlaPolicy:
+def to_domain(row: SlaPolicy, field_code: str | None) -> sla_domain.SlaPolicy:
+    """The domain policy for a stored row (targets in working minutes)."""
     return sla_domain.SlaPolicy(
         id=row.id,
         resolution=timedelta(minutes=row.resolution_minutes),
@@ -26,16 +39,20 @@ def _to_domain(row: SlaPolicy, field_code: str | None) -> sla_domain.SlaPolicy:
     )
 
 
-def policy_for(field: Field | None, kind: str, priority: str) -> sla_domain.SlaPolicy:
-    """The most specific active policy for this field, kind and priority."""
+def active_policies() -> list[sla_domain.SlaPolicy]:
+    """Every active policy (the built-in defaults when the table has none)."""
     rows = db.session.execute(
         select(SlaPolicy, Field.code).outerjoin(Field, SlaPolicy.field_id == Field.id)
         .where(SlaPolicy.active.is_(True))).all()
-    policies = [_to_domain(row, code) for row, code in rows]
-    if not policies:
-        policies = list(sla_domain.DEFAULT_POLICIES)
+    return [to_domain(row, code) for row, code in rows] or list(sla_domain.DEFAULT_POLICIES)
+
+
+def policy_for(field: Field | None, kind: str, priority: str,
+               policies: list[sla_domain.SlaPolicy] | None = None) -> sla_domain.SlaPolicy:
+    """The most specific active policy for this field, kind and priority."""
     return sla_domain.select_policy(
-        policies, field_code=field.code if field else None, kind=kind,
+        active_policies() if policies is None else policies,
+        field_code=field.code if field else None, kind=kind,
         priority=sla_domain.Priority(priority))
 
 
@@ -48,6 +65,10 @@ def start_clock(ticket: Ticket, start: datetime) -> None:
     ticket.due_at = deadlines.due_at
     ticket.due_soon_at = deadlines.due_soon_at
     ticket.sla_paused_at = None
+    ticket.sla_started_at = start
+    ticket.sla_paused_seconds = 0
+    ticket.escalated_at = None
+    ticket.first_response_breached_at = None
     ticket.sla_state = sla_domain.sla_state(
         now=start, due_at=deadlines.due_at, due_soon_at=deadlines.due_soon_at).value
 
@@ -63,11 +84,14 @@ def resume_clock(ticket: Ticket, at: datetime) -> None:
     """Restart the clock; the deadlines move by the working time spent paused."""
     if ticket.sla_paused_at is None or ticket.due_at is None:
         return
+    calendar = get_calendar()
     moved = sla_domain.resume_deadlines(
-        get_calendar(),
+        calendar,
         sla_domain.Deadlines(first_response_due=ticket.first_response_due or ticket.due_at,
                              due_at=ticket.due_at, due_soon_at=ticket.due_soon_at or ticket.due_at),
         ticket.sla_paused_at, at)
+    paused = calendar.working_time_between(ticket.sla_paused_at, at)
+    ticket.sla_paused_seconds = (ticket.sla_paused_seconds or 0) + int(paused.total_seconds())
     ticket.first_response_due = moved.first_response_due
     ticket.due_at = moved.due_at
     ticket.due_soon_at = moved.due_soon_at
@@ -82,49 +106,271 @@ def stop_clock(ticket: Ticket) -> None:
     ticket.sla_paused_at = None
 
 
+def request_extension(ticket: Ticket, actor: User, new_due_at: datetime, reason: str, *,
+                      now: datetime | None = None) -> TicketEvent:
+    """The agency asks for a later due time (see ``sla_extension.request_extension``)."""
+    from hotline.services import sla_extension
+    return sla_extension.request_extension(ticket, actor, new_due_at, reason, now=now)
+
+
+def decide_extension(ticket: Ticket, actor: User, approve: bool, reason: str | None, *,
+                     now: datetime | None = None) -> TicketEvent:
+    """A manager approves or refuses it (see ``sla_extension.decide_extension``)."""
+    from hotline.services import sla_extension
+    return sla_extension.decide_extension(ticket, actor, approve, reason, now=now)
+
+
+# --- the scan ---------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class ScanReport:
-    """What one SLA scan changed: ticket ids that became due soon and overdue."""
+    """What one SLA scan changed (ticket ids per crossing) and how many e-mails it queued."""
 
     due_soon: list[int]
     overdue: list[int]
+    escalated: list[int] = field(default_factory=list)
+    first_response: list[int] = field(default_factory=list)
+    notifications: int = 0
+
+    def describe(self) -> str:
+        return (f"SLA scan: {len(self.due_soon)} ticket(s) became due soon, "
+                f"{len(self.overdue)} became overdue, {len(self.escalated)} escalated to the "
+                f"province, {len(self.first_response)} missed the first-response deadline; "
+                f"{self.notifications} notification(s) queued.")
+
+
+@dataclass(frozen=True)
+class _Crossed:
+    """A ticket that just crossed, with what the notifications need."""
+
+    id: int
+    code: str
+    title: str
+    agency_id: int | None
+    assignee_id: int | None
+    due_at: datetime | None
+    first_response_due: datetime | None
+    from_state: str | None
+
+
+class _People:
+    """Who to tell, loaded per batch in a few queries (never per ticket)."""
+
+    def __init__(self) -> None:
+        self._managers: list[tuple[str, str]] | None = None
+        self._agencies: dict[int, str] | None = None
+
+    def managers(self) -> list[tuple[str, str]]:
+        if self._managers is None:
+            self._managers = [(str(uid), email) for uid, email in db.session.execute(
+                select(User.id, User.email).where(User.role == Role.MANAGER.value,
+                                                  User.active.is_(True),
+                                                  User.email.is_not(None))
+                .order_by(User.id))]
+        return self._managers
+
+    def escalation(self) -> list[tuple[str, str]]:
+        configured = setting_list("SLA_ESCALATION_EMAILS")
+        return [(email.lower(), email) for email in configured] or self.managers()
+
+    def agency_name(self, agency_id: int | None) -> str:
+        if self._agencies is None:
+            self._agencies = dict(db.session.execute(select(Agency.id, Agency.name)).all())
+        return self._agencies.get(agency_id, "(chưa phân công)") if agency_id else "(chưa phân công)"
+
+    @staticmethod
+    def leads(agency_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
+        ids = sorted({a for a in agency_ids if a})
+        out: dict[int, list[tuple[str, str]]] = {}
+        if not ids:
+            return out
+        for uid, email, agency_id in db.session.execute(
+                select(User.id, User.email, User.agency_id)
+                .where(User.role == Role.AGENCY_LEAD.value, User.active.is_(True),
+                       User.email.is_not(None), User.agency_id.in_(ids)).order_by(User.id)):
+            out.setdefault(agency_id, []).append((str(uid), email))
+        return out
+
+    @staticmethod
+    def users(user_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+        ids = sorted({u for u in user_ids if u})
+        if not ids:
+            return {}
+        return {uid: (str(uid), email) for uid, email in db.session.execute(
+            select(User.id, User.email).where(User.id.in_(ids), User.active.is_(True),
+                                              User.email.is_not(None)))}
+
+
+def escalate_after() -> timedelta:
+    """Working time past due after which an overdue ticket goes to the province."""
+    hours = setting_float("SLA_ESCALATE_AFTER_HOURS")
+    if hours < 0:
+        raise ValueError("SLA_ESCALATE_AFTER_HOURS must not be negative")
+    return timedelta(hours=hours)
 
 
 def scan(now: datetime, *, batch: int = 5000) -> ScanReport:
-    """Move tickets whose thresholds passed: on_track → due_soon → overdue.
+    """Move tickets whose thresholds passed and tell the people concerned, once.
 
-    Two indexed range queries (``ix_tickets_sla_soon``, ``ix_tickets_sla_due``)
-    find only the tickets that crossed, so the cost follows the crossings, not
-    the number of open tickets. Each crossing writes one event; a ticket that
-    already crossed is not selected again, so nobody is told twice.
+    Four indexed range queries find only the tickets that crossed, so the cost
+    follows the crossings, not the number of open tickets:
+
+    - on track / due soon → overdue (``ix_tickets_sla_due``): the agency's
+      leads and the managers;
+    - on track → due soon (``ix_tickets_sla_soon``): the assigned handler and
+      the agency's leads;
+    - overdue for ``SLA_ESCALATE_AFTER_HOURS`` working hours → escalated
+      (``ix_tickets_sla_escalate``): ``SLA_ESCALATION_EMAILS`` or the managers;
+    - first-response deadline passed and nobody accepted the ticket
+      (``ix_tickets_first_response``): the handler and the leads.
+
+    Each crossing is an UPDATE … RETURNING of the rows still in the old state,
+    so two scans running at once never both report a ticket; it writes one
+    event and one e-mail per recipient, keyed ``sla:{ticket}:{crossing}:…``.
+    Paused tickets (``sla_state = 'paused'``) match none of the queries.
     """
-    overdue = _cross(now, from_states=("on_track", "due_soon"), column=Ticket.due_at,
-                     to_state="overdue", batch=batch,
-                     note="Phiếu đã quá hạn xử lý.")
-    due_soon = _cross(now, from_states=("on_track",), column=Ticket.due_soon_at,
-                      to_state="due_soon", batch=batch,
-                      note="Phiếu sắp đến hạn xử lý.")
-    return ScanReport(due_soon=due_soon, overdue=overdue)
+    people = _People()
+    counter = [0]
+    overdue = _run_crossing(
+        now, batch=batch, counter=counter, order_by=Ticket.due_at,
+        where=[text("sla_state IN ('on_track', 'due_soon')"), Ticket.due_at <= now],
+        values={"sla_state": "overdue"}, event_type="sla_overdue", to_state="overdue",
+        note=lambda c, p: "Phiếu đã quá hạn xử lý.",
+        recipients=lambda rows: _leads_and(rows, people, people.managers()),
+        message=lambda c, p: _message_overdue(c, p), people=people)
+    due_soon = _run_crossing(
+        now, batch=batch, counter=counter, order_by=Ticket.due_soon_at,
+        where=[text("sla_state = 'on_track'"), Ticket.due_soon_at <= now],
+        values={"sla_state": "due_soon"}, event_type="sla_due_soon", to_state="due_soon",
+        note=lambda c, p: "Phiếu sắp đến hạn xử lý.",
+        recipients=lambda rows: _assignee_and_leads(rows, people),
+        message=lambda c, p: _message_due_soon(c, p), people=people)
+    margin = escalate_after()
+    cutoff = get_calendar().subtract_working_time(now, margin) if margin else now
+    escalated = _run_crossing(
+        now, batch=batch, counter=counter, order_by=Ticket.due_at,
+        where=[text("sla_state = 'overdue' AND escalated_at IS NULL"), Ticket.due_at <= cutoff],
+        values={"escalated_at": now}, event_type="sla_escalated", to_state="escalated",
+        note=lambda c, p: (f"Phiếu quá hạn hơn {_hours(margin)} giờ làm việc; "
+                           "đã báo cáo lãnh đạo tỉnh."),
+        recipients=lambda rows: {c.id: people.escalation() for c in rows},
+        message=lambda c, p: _message_escalated(c, p, margin), people=people)
+    first_response = _run_crossing(
+        now, batch=batch, counter=counter, order_by=Ticket.first_response_due,
+        where=[text(FIRST_RESPONSE_PENDING), Ticket.first_response_due <= now],
+        values={"first_response_breached_at": now}, event_type="sla_first_response_overdue",
+        to_state="first_response", key_stamp=False,
+        note=lambda c, p: "Phiếu chưa được đơn vị tiếp nhận đúng hạn.",
+        recipients=lambda rows: _assignee_and_leads(rows, people),
+        message=lambda c, p: _message_first_response(c, p), people=people)
+    return ScanReport(due_soon=due_soon, overdue=overdue, escalated=escalated,
+                      first_response=first_response, notifications=counter[0])
 
 
-def _cross(now, *, from_states, column, to_state, batch, note) -> list[int]:
-    crossed: list[int] = []
+def _run_crossing(now, *, batch, counter, order_by, where, values, event_type, to_state, note,
+                  recipients, message, people, key_stamp=True) -> list[int]:
+    crossed_ids: list[int] = []
     while True:
-        rows = db.session.execute(
-            select(Ticket.id, Ticket.sla_state, Ticket.agency_id)
-            .where(Ticket.sla_state.in_(from_states), column <= now)
-            .order_by(column).limit(batch)).all()
-        if not rows:
-            return crossed
-        ids = [r.id for r in rows]
-        db.session.execute(update(Ticket).where(Ticket.id.in_(ids),
-                                                Ticket.sla_state.in_(from_states))
-                           .values(sla_state=to_state))
-        db.session.execute(insert(TicketEvent), [
-            {"ticket_id": r.id, "type": f"sla_{to_state}", "actor_label": "system", "at": now,
-             "from_status": None, "to_status": None, "agency_id": r.agency_id, "note": note,
-             "public": False, "data": {"from": r.sla_state, "to": to_state}}
-            for r in rows])
-        crossed.extend(ids)
-        if len(rows) < batch:
-            return crossed
+        candidates = list(db.session.scalars(
+            select(Ticket.id).where(*where).order_by(order_by, Ticket.id).limit(batch)))
+        if not candidates:
+            return crossed_ids
+        previous = dict(db.session.execute(
+            select(Ticket.id, Ticket.sla_state).where(Ticket.id.in_(candidates))).all())
+        # Only rows still matching are moved and returned: a concurrent scan got the others.
+        moved = db.session.execute(
+            update(Ticket).where(Ticket.id.in_(candidates), *where).values(**values)
+            .returning(Ticket.id, Ticket.code, Ticket.title, Ticket.agency_id, Ticket.assignee_id,
+                       Ticket.due_at, Ticket.first_response_due)
+            .execution_options(synchronize_session=False)).all()
+        rows = [_Crossed(r.id, r.code, r.title, r.agency_id, r.assignee_id, r.due_at,
+                         r.first_response_due, previous.get(r.id)) for r in moved]
+        by_ticket = recipients(rows)
+        mails: list[StaffMessage] = []
+        notified: dict[int, int] = {}
+        for c in rows:
+            subject, body = message(c, people)
+            stamp = f":{c.due_at:%Y%m%d%H%M}" if key_stamp and c.due_at else ""
+            for rkey, email in by_ticket.get(c.id, []):
+                mails.append(StaffMessage(
+                    key=f"sla:{c.id}:{to_state}:{rkey}{stamp}", purpose=f"sla_{to_state}",
+                    recipient=email, subject=subject, text=body, ticket_id=c.id,
+                    ticket_code=c.code))
+                notified[c.id] = notified.get(c.id, 0) + 1
+        if rows:
+            db.session.execute(insert(TicketEvent), [
+                {"ticket_id": c.id, "type": event_type, "actor_label": "system", "at": now,
+                 "from_status": None, "to_status": None, "agency_id": c.agency_id,
+                 "note": note(c, people), "public": False,
+                 "data": {"from": c.from_state, "to": to_state,
+                          "notified": notified.get(c.id, 0)}}
+                for c in rows])
+        counter[0] += queue_staff_messages(mails)
+        crossed_ids.extend(c.id for c in rows)
+        if len(candidates) < batch:
+            return crossed_ids
+
+
+def _leads_and(rows: list[_Crossed], people: _People,
+               extra: list[tuple[str, str]]) -> dict[int, list[tuple[str, str]]]:
+    leads = people.leads(c.agency_id for c in rows)
+    return {c.id: _unique(leads.get(c.agency_id, []) + extra) for c in rows}
+
+
+def _assignee_and_leads(rows: list[_Crossed], people: _People) -> dict[int, list[tuple[str, str]]]:
+    leads = people.leads(c.agency_id for c in rows)
+    assignees = people.users(c.assignee_id for c in rows)
+    out = {}
+    for c in rows:
+        mine = [assignees[c.assignee_id]] if c.assignee_id in assignees else []
+        out[c.id] = _unique(mine + leads.get(c.agency_id, []))
+    return out
+
+
+def _unique(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    seen: set[str] = set()
+    out = []
+    for rkey, email in pairs:
+        if email.lower() not in seen:
+            seen.add(email.lower())
+            out.append((rkey, email))
+    return out
+
+
+def _hours(margin: timedelta) -> str:
+    hours = margin.total_seconds() / 3600
+    return f"{hours:g}"
+
+
+def _footer() -> str:
+    return f"\n\n— Hệ thống Tổng đài 1022, {current_app.config['PROVINCE_NAME']}"
+
+
+def _message_due_soon(c: _Crossed, people: _People) -> tuple[str, str]:
+    return (f"[{c.code}] Phiếu sắp đến hạn xử lý",
+            f"Phiếu {c.code} «{c.title}» sắp đến hạn xử lý: hạn {local_time(c.due_at)}.\n"
+            f"Đơn vị xử lý: {people.agency_name(c.agency_id)}.\n"
+            "Đề nghị khẩn trương xử lý, báo cáo kết quả hoặc đề nghị gia hạn." + _footer())
+
+
+def _message_overdue(c: _Crossed, people: _People) -> tuple[str, str]:
+    return (f"[{c.code}] Phiếu đã quá hạn xử lý",
+            f"Phiếu {c.code} «{c.title}» đã quá hạn xử lý (hạn {local_time(c.due_at)}).\n"
+            f"Đơn vị xử lý: {people.agency_name(c.agency_id)}." + _footer())
+
+
+def _message_escalated(c: _Crossed, people: _People, margin: timedelta) -> tuple[str, str]:
+    return (f"[{c.code}] Báo cáo phiếu quá hạn kéo dài",
+            f"Phiếu {c.code} «{c.title}» đã quá hạn hơn {_hours(margin)} giờ làm việc "
+            f"(hạn {local_time(c.due_at)}).\n"
+            f"Đơn vị xử lý: {people.agency_name(c.agency_id)}.\n"
+            "Đề nghị lãnh đạo tỉnh chỉ đạo đôn đốc." + _footer())
+
+
+def _message_first_response(c: _Crossed, people: _People) -> tuple[str, str]:
+    return (f"[{c.code}] Phiếu chưa được tiếp nhận đúng hạn",
+            f"Phiếu {c.code} «{c.title}» chưa được đơn vị tiếp nhận; hạn tiếp nhận "
+            f"{local_time(c.first_response_due)}.\n"
+            f"Đơn vị: {people.agency_name(c.agency_id)}." + _footer())
+
