@@ -38,6 +38,7 @@ ENV_VARS = {
     "HOTLINE_LOG_LEVEL": "LOG_LEVEL",
     "HOTLINE_BACKUP_DIR": "BACKUP_DIR",
     "CRON_RETENTION_SECONDS": "CRON_RETENTION_SECONDS",
+    "HOTLINE_PROXY_COUNT": "PROXY_COUNT",
     # SMS gateway, outbox relay, SLA notifications and cron (issue 4; docs in channels/sms.py).
     **{name: name for name in (
         "SMS_GATEWAY_URL", "SMS_GATEWAY_METHOD", "SMS_GATEWAY_AUTH", "SMS_GATEWAY_BODY",
@@ -84,6 +85,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "LOG_LEVEL": "INFO",
         "BACKUP_DIR": os.path.join(instance_path, "backups"),
         "CRON_RETENTION_SECONDS": 86400,  # the retention job's interval on rq's cron
+        "PROXY_COUNT": 0,  # reverse proxies in front (nginx: 1) whose X-Forwarded-* to trust
         # Working hours of state agencies, local time.
         "WORK_SHIFTS": "07:30-11:30,13:00-17:00",
         # Public side (issue 5): satisfaction, lookup limits, the web form.

@@ -20,6 +20,12 @@ def init_app(app: Flask) -> None:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config.setdefault("REMEMBER_COOKIE_SECURE", True)
     app.config.setdefault("MAX_CONTENT_LENGTH", int(app.config.get("MAX_UPLOAD_MB", 30)) << 20)
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies:
+        # Behind nginx: the client's address (audit log, rate limits) and https come from
+        # X-Forwarded-For / -Proto, trusted only for the configured number of hops.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0)
 
     @app.after_request
     def _headers(response: Response) -> Response:

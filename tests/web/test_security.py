@@ -108,3 +108,16 @@ def test_metrics_need_the_bearer_token(client, receive, app_config):
     assert 'hotline_outbox_messages{status="pending"} 1.0' in body
     assert "hotline_tickets_overdue 0.0" in body
     assert "/metrics" not in re.findall(r'endpoint="([^"]+)"', body)
+
+
+@pytest.mark.parametrize("app_config", [{"PROXY_COUNT": 1}])
+def test_behind_nginx_the_client_address_is_the_forwarded_one(client, make_user, app_config):
+    from sqlalchemy import select
+
+    from hotline.extensions import db
+    from hotline.models import AuditLog
+    make_user("admin", username="qt")
+    client.post("/login", data={"username": "qt", "password": "correct-horse-battery"})
+    client.post("/admin/api-keys", data={"name": "x"},
+                headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"})
+    assert db.session.scalar(select(AuditLog.ip)) == "203.0.113.7"
