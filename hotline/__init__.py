@@ -76,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth_views.bp)
+    _register_reports(app)
     _register_operations(app)
     errors.init_app(app)
 
@@ -91,3 +92,11 @@ def _register_operations(app: Flask) -> None:
     security.init_app(app)
     logs.init_app(app)
     metrics.init_app(app)
+
+
+def _register_reports(app: Flask) -> None:
+    """Managers' and the IOC's reports and the IOC JSON feed (issue 6)."""
+    from hotline.web import ioc_api, manager
+
+    app.register_blueprint(manager.bp)
+    app.register_blueprint(ioc_api.bp)

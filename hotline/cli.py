@@ -18,6 +18,8 @@ def init_app(app: Flask) -> None:
     cli_ops.init_app(app)
     from hotline import cli_sla
     cli_sla.init_app(app)
+    from hotline import cli_reports
+    cli_reports.init_app(app)
 
 
 def _fail(exc: HotlineError) -> None:

@@ -3,6 +3,8 @@ from hotline.models.base import UTCDateTime, utcnow
 from hotline.models.kb import KbArticle
 from hotline.models.org import Agency, Area, CalendarOverride, Field, RoutingRule, SlaPolicy
 from hotline.models.outbox import OutboxMessage
+from hotline.models.report import (ExportLog, QualityReview, ReportMeta, ReportTarget,
+                                   ReportWorkDay, StatsRefresh, TicketDailyStats)
 from hotline.models.ticket import Attachment, Contact, InboundMessage, Ticket, TicketEvent
 from hotline.models.user import AGENCY_ROLES, ROLE_LABELS_VI, ApiKey, Role, User
 from hotline.models.audit import AuditLog, TicketAnonymisation  # noqa: E402 - after Ticket
@@ -13,4 +15,6 @@ __all__ = [
     "AuditLog", "TicketAnonymisation",
     "Contact", "Field", "InboundMessage", "KbArticle", "OutboxMessage", "Role", "RoutingRule",
     "SlaPolicy", "Ticket", "TicketEvent", "User", "UTCDateTime", "utcnow",
+    "ExportLog", "QualityReview", "ReportMeta", "ReportTarget", "ReportWorkDay", "StatsRefresh",
+    "TicketDailyStats",
 ]
