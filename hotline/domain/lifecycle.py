@@ -54,7 +54,8 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     S.REJECTED: frozenset(),
 }
 
-# Statuses in which the agency's SLA clock runs (the ticket is "open" for reports).
+# Statuses in which the ticket is not finished from the citizen's point of view (open in
+# reports). The agency's clock stops at "resolved"; approval by the lead is internal.
 OPEN_STATUSES = frozenset({S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.WAITING_CITIZEN,
                            S.RETURNED, S.REOPENED, S.RESOLVED})
 # Statuses in which the citizen has had an answer.

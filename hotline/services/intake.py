@@ -239,28 +239,33 @@ def _open_ticket(msg: IncomingMessage, clean: _Clean, contact: Contact | None) -
     decision = routing.suggest(field=clean.field, area=clean.area, kind=clean.kind.value)
     if decision.agency_id is not None:
         assign(ticket, db.session.get(Agency, decision.agency_id), reason=decision.reason,
-               rule_id=decision.rule_id, actor_label="router")
+               rule_id=decision.rule_id, actor_label="router", at=clean.received_at)
     else:
         ticket.routing_reason = decision.reason
-        events.record(ticket, "triage", actor_label="router", note=decision.reason)
+        events.record(ticket, "triage", actor_label="router", note=decision.reason,
+                      at=clean.received_at)
     outbox.queue_message(ticket, "ack", outbox.acknowledgement_text(ticket),
                          key=f"ack:{ticket.code}", contact=contact)
     return ticket
 
 
 def assign(ticket: Ticket, agency: Agency, *, reason: str, rule_id: int | None = None,
-           actor=None, actor_label: str | None = None) -> None:
-    """Hand the ticket to ``agency`` (router's choice or an operator's), with an event."""
+           actor=None, actor_label: str | None = None, at: datetime | None = None) -> None:
+    """Hand the ticket to ``agency`` (router's choice or an operator's), with an event.
+
+    ``at`` is when it happened (a late-delivered message is assigned as of its receipt).
+    """
+    at = at or utcnow()
     previous = ticket.status
     ticket.status = lifecycle.check_transition(ticket.status, Status.ASSIGNED).value
     ticket.agency = agency
     ticket.agency_id = agency.id
     ticket.assignee_id = None
-    ticket.assigned_at = utcnow()
+    ticket.assigned_at = at
     ticket.routing_rule_id = rule_id
     ticket.routing_reason = reason
     events.record(ticket, "assigned", actor=actor, actor_label=actor_label, public=True,
-                  from_status=previous, to_status=ticket.status,
+                  from_status=previous, to_status=ticket.status, at=at,
                   note=f"Chuyển {agency.name} xử lý.", data={"reason": reason, "rule_id": rule_id})
 
 
