@@ -77,8 +77,18 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(auth_views.bp)
     _register_reports(app)
+    _register_public(app)
     _register_operations(app)
     errors.init_app(app)
+
+
+def _register_public(app: Flask) -> None:
+    """Citizens' pages, the publication moderation queue and Open311 (issue 5)."""
+    from hotline.web import moderation, open311, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(moderation.bp)
+    app.register_blueprint(open311.bp)
 
 
 def _register_operations(app: Flask) -> None:

@@ -51,6 +51,8 @@ from hotline.services import accounts, intake
 from hotline.services.public import public_timeline
 
 DEFAULT_WINDOW = timedelta(days=90)
+_FLOOR = datetime(1900, 1, 1, tzinfo=UTC)
+_CEILING = datetime(9000, 1, 1, tzinfo=UTC)
 MAX_RECORDS = 1000
 MAX_IDS = 200
 _OPEN = frozenset(s.value for s in OPEN_STATUSES)
@@ -81,9 +83,12 @@ def parse_datetime(value: str | None, name: str) -> datetime | None:
                               "2026-11-23T09:00:00+07:00).", code="invalid_datetime") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=_tz())
-    if not 1970 <= parsed.year <= 9000:
-        raise ValidationError(f"{name} nằm ngoài phạm vi.", code="invalid_datetime")
-    return parsed.astimezone(UTC)
+    # Far past or future dates are valid W3C datetimes: clamp them instead of refusing.
+    try:
+        value = parsed.astimezone(UTC)
+    except OverflowError:
+        value = _CEILING if parsed.year > 5000 else _FLOOR
+    return min(max(value, _FLOOR), _CEILING)
 
 
 # --- services -------------------------------------------------------------------------

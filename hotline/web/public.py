@@ -1,0 +1,317 @@
+"""The citizen's pages: home, file a report, follow it, read published results, rate.
+
+No account. Lookups are rate-limited per IP and per code, and only failed
+lookups count (a citizen checking their own ticket is never locked out), so
+neither codes nor the phone's last digits can be enumerated. The form takes a
+honeypot field and a per-IP limit instead of a CAPTCHA.
+"""
+from __future__ import annotations
+
+import os
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+
+from hotline.domain import codes
+from hotline.domain.errors import ValidationError
+from hotline.domain.lifecycle import DONE_STATUSES, LABELS_VI, OPEN_STATUSES, Status
+from hotline.domain.messages import Channel, ContactHandle, IncomingAttachment, IncomingMessage
+from hotline.domain.photos import EXTENSIONS, inspect_photo
+from hotline.extensions import db, limiter
+from hotline.models import Ticket, utcnow
+from hotline.services import events, intake
+from hotline.services import public as public_service
+from hotline.tx import commit
+from hotline.web.filters import localtime
+from hotline.web.public_forms import RatingForm, ResultsFilterForm, StatusForm, SubmitForm, choices
+
+bp = Blueprint("public", __name__)
+
+NOT_FOUND = ("Không tìm thấy phiếu với mã và 4 số cuối điện thoại này. Vui lòng kiểm tra lại, "
+             "hoặc dùng đường dẫn tra cứu trong tin nhắn xác nhận.")
+
+
+def _code_key() -> str:
+    """Rate-limit key of the code being looked up, however it was typed."""
+    raw = request.view_args.get("code") if request.view_args else None
+    raw = raw or request.form.get("code") or ""
+    return "status-code:" + (codes.parse_code(raw) or "invalid")
+
+
+def _failed(response) -> bool:
+    return response.status_code == 404
+
+
+def _ip_limit() -> str:
+    return current_app.config["STATUS_LIMIT_PER_IP"]
+
+
+def _code_limit() -> str:
+    return current_app.config["STATUS_LIMIT_PER_CODE"]
+
+
+_TOO_MANY = "Bạn đã tra cứu sai quá nhiều lần. Vui lòng thử lại sau ít phút."
+_lookup_limits = [
+    limiter.limit(_ip_limit, key_func=lambda: "status-ip:" + get_remote_address(),
+                  deduct_when=_failed, error_message=_TOO_MANY, methods=["GET", "POST"]),
+    limiter.limit(_code_limit, key_func=_code_key, deduct_when=_failed,
+                  error_message=_TOO_MANY, methods=["GET", "POST"]),
+]
+
+
+def lookup_limited(view):
+    for decorator in reversed(_lookup_limits):
+        view = decorator(view)
+    return view
+
+
+def _private(response):
+    """Pages about one citizen's ticket: not cached, not leaked in a Referer."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+# --- home -----------------------------------------------------------------------------------
+
+@bp.get("/")
+def home():
+    latest = public_service.list_published(limit=5).items
+    return render_template("public/home.html", latest=latest)
+
+
+# --- file a report ----------------------------------------------------------------------------
+
+def _fill_choices(form: SubmitForm) -> None:
+    form.field_code.choices = choices([("", _("Không rõ — tổng đài sẽ phân loại"))] + [
+        (code, ("— " * depth) + name) for code, name, depth in public_service.field_options()])
+    form.area_code.choices = choices([("", _("Không rõ"))] + [
+        (code, ("— " * depth) + name) for code, name, depth in public_service.area_options()])
+
+
+def _photos(form: SubmitForm) -> tuple[list[IncomingAttachment], list[dict]]:
+    files = [f for f in request.files.getlist(form.photos.name) if f and f.filename]
+    limit = int(current_app.config["PUBLIC_MAX_PHOTOS"])
+    if len(files) > limit:
+        raise ValidationError(_("Chỉ gửi tối đa %(n)d ảnh.", n=limit), code="too_many_files",
+                              field="photos")
+    max_bytes = int(current_app.config["PUBLIC_PHOTO_MAX_BYTES"])
+    out, gps = [], []
+    for i, upload in enumerate(files, 1):
+        data = upload.read(max_bytes + 1)
+        info = inspect_photo(data, filename=upload.filename, max_bytes=max_bytes)
+        name = f"anh-{i}.{EXTENSIONS[info.format]}"
+        out.append(IncomingAttachment(filename=name, content_type=info.content_type, data=data))
+        if info.lat is not None:
+            gps.append({"photo": name, "lat": info.lat, "lon": info.lon})
+    return out, gps
+
+
+# Which form field shows a service's refusal (by the error's code).
+_ERROR_FIELDS = {"invalid_phone": "phone", "invalid_email": "email", "bad_image": "photos",
+                 "file_too_large": "photos", "empty_file": "photos", "too_many_files": "photos",
+                 "invalid_location": "lat", "unknown_field": "field_code",
+                 "unknown_area": "area_code", "invalid_kind": "kind"}
+
+
+@bp.route("/submit", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SUBMIT_LIMIT_PER_IP"], methods=["POST"],
+               key_func=lambda: "submit-ip:" + get_remote_address(),
+               error_message="Bạn đã gửi nhiều phản ánh trong thời gian ngắn. "
+                             "Vui lòng thử lại sau ít phút hoặc gọi 1022.")
+def submit():
+    form = SubmitForm()
+    _fill_choices(form)
+    if request.method == "GET":
+        return render_template("public/submit.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("public/submit.html", form=form), 400
+    if form.website.data:
+        # A bot filled the hidden field: store nothing, say nothing useful.
+        return render_template("public/submit.html", form=form,
+                               refused=_("Không thể gửi phản ánh. Vui lòng gọi 1022.")), 400
+    try:
+        attachments, gps = _photos(form)
+        anonymous = form.anonymous.data
+        msg = IncomingMessage(
+            channel=Channel.WEB, external_id=f"web:{form.submission_id.data}",
+            received_at=utcnow(), text=form.description.data, kind=form.kind.data,
+            field_code=form.field_code.data or None, area_code=form.area_code.data or None,
+            address=form.address.data,
+            lat=float(form.lat.data) if form.lat.data is not None else None,
+            lon=float(form.lon.data) if form.lon.data is not None else None,
+            contact=ContactHandle() if anonymous else ContactHandle(
+                name=form.name.data, phone=form.phone.data, email=form.email.data),
+            attachments=tuple(attachments), consent_publish=bool(form.consent_publish.data),
+            privacy_requested=bool(form.privacy_requested.data), force_new=True)
+        result = intake.receive(msg)
+    except ValidationError as exc:
+        target = getattr(form, _ERROR_FIELDS.get(exc.code, "description"))
+        target.errors = list(target.errors) + [exc.message]
+        return render_template("public/submit.html", form=form), 400
+    ticket = db.session.get(Ticket, result.ticket_id)
+    if result.created and gps:
+        # Where the photos were taken stays with the staff; it is never published.
+        events.record(ticket, "photo_location", actor_label="citizen",
+                      note="Vị trí chụp ảnh (từ EXIF).", data={"photos": gps})
+    commit()
+    return redirect(url_for("public.status_link", code=ticket.code, token=ticket.status_token,
+                            new=1))
+
+
+@bp.get("/submit/nearby")
+@limiter.limit("60 per minute", key_func=lambda: "nearby-ip:" + get_remote_address())
+def nearby():
+    """Open tickets of the same field near a point (or in the commune), for the duplicate hint."""
+    def number(name):
+        try:
+            return float(request.args[name]) if request.args.get(name) else None
+        except ValueError:
+            return None
+    try:
+        found = public_service.nearby_open(request.args.get("field") or None,
+                                           lat=number("lat"), lon=number("lon"),
+                                           area_code=request.args.get("area") or None)
+    except ValidationError:
+        found = []
+    return jsonify(items=[{
+        "code": n.code, "status": LABELS_VI[Status(n.status)],
+        "received": localtime(n.received_at, "%d/%m/%Y"),
+        "summary": n.summary, "distance_m": n.distance_m,
+        "url": url_for("public.result", code=n.code) if n.published else None,
+    } for n in found])
+
+
+# --- status ---------------------------------------------------------------------------------
+
+def _status_page(view, *, new=False, rating_form=None, code=None):
+    tz_done = {s.value for s in DONE_STATUSES}
+    resp = make_response(render_template(
+        "public/status.html", view=view, new=new, done=view.status in tz_done,
+        open_=view.status in {s.value for s in OPEN_STATUSES},
+        rating_form=rating_form or RatingForm(),
+        link=f"{current_app.config['PUBLIC_URL'].rstrip('/')}"
+             f"{url_for('public.status_link', code=view.code, token=view.token)}"))
+    return _private(resp)
+
+
+@bp.route("/status", methods=["GET", "POST"])
+@lookup_limited
+def status():
+    form = StatusForm()
+    if request.method == "GET":
+        if request.args.get("code"):
+            form.code.data = request.args["code"]
+        return _private(make_response(render_template("public/status_form.html", form=form)))
+    if not form.validate_on_submit():
+        return _private(make_response(render_template("public/status_form.html", form=form), 400))
+    view = public_service.lookup_status(form.code.data, form.phone_last4.data)
+    if view is None:
+        form.phone_last4.data = ""  # never echo the digits back
+        return _private(make_response(render_template("public/status_form.html", form=form,
+                                                      not_found=_(NOT_FOUND)), 404))
+    return _status_page(view)
+
+
+@bp.get("/status/<code>/<token>")
+@lookup_limited
+def status_link(code, token):
+    view = public_service.lookup_by_token(code, token)
+    if view is None:
+        return _private(make_response(render_template(
+            "public/status_form.html", form=StatusForm(formdata=None), not_found=_(NOT_FOUND)),
+            404))
+    return _status_page(view, new=request.args.get("new") == "1")
+
+
+@bp.post("/status/<code>/<token>/rate")
+@lookup_limited
+def rate(code, token):
+    ticket = public_service.ticket_by_token(code, token)
+    if ticket is None:
+        return _private(make_response(render_template(
+            "public/status_form.html", form=StatusForm(formdata=None), not_found=_(NOT_FOUND)),
+            404))
+    form = RatingForm()
+    if not form.validate_on_submit():
+        return _status_page(public_service.status_view(ticket), rating_form=form), 400
+    fixed = {"yes": True, "no": False}.get(form.fixed.data)
+    try:
+        outcome = public_service.rate(ticket, rating=form.rating.data, comment=form.comment.data,
+                                      fixed=fixed)
+    except ValidationError as exc:
+        form.rating.errors = list(form.rating.errors) + [exc.message]
+        return _status_page(public_service.status_view(ticket), rating_form=form), 400
+    commit()
+    if outcome.reopened:
+        message = _("Cảm ơn bạn. Phiếu đã được mở lại và chuyển lại cơ quan xử lý.")
+    elif outcome.too_late_to_reopen:
+        message = _("Cảm ơn bạn đã đánh giá. Đã quá thời hạn mở lại phiếu; nếu vấn đề vẫn còn, "
+                    "vui lòng gửi phản ánh mới.")
+    else:
+        message = _("Cảm ơn bạn đã đánh giá kết quả giải quyết.")
+    flash(message, "success")
+    return redirect(url_for("public.status_link", code=ticket.code, token=ticket.status_token))
+
+
+# --- published results -------------------------------------------------------------------------
+
+@bp.get("/results")
+def results():
+    form = ResultsFilterForm(request.args)
+    form.field.choices = choices([("", _("Tất cả"))] + [
+        (c, ("— " * d) + n) for c, n, d in public_service.field_options()])
+    form.area.choices = choices([("", _("Tất cả"))] + [
+        (c, ("— " * d) + n) for c, n, d in public_service.area_options()])
+    form.agency.choices = choices([("", _("Tất cả")), *public_service.agency_options()])
+    form.validate()
+    filters = public_service.ResultFilters(
+        q=form.q.data or None, field_code=form.field.data or None, area_code=form.area.data or None,
+        agency_code=form.agency.data or None,
+        date_from=form.date_from.data if not form.date_from.errors else None,
+        date_to=form.date_to.data if not form.date_to.errors else None)
+    try:
+        page = public_service.list_published(filters, cursor=request.args.get("after"))
+    except ValidationError:
+        abort(400)
+    args = {k: v for k, v in request.args.items() if k != "after" and v}
+    next_url = url_for("public.results", **args, after=page.next_cursor) if page.next_cursor else None
+    return render_template("public/results.html", form=form, page=page, next_url=next_url,
+                           first_url=url_for("public.results", **args) if "after" in request.args
+                           else None)
+
+
+@bp.get("/results/<code>")
+def result(code):
+    item = public_service.get_published(code)
+    if item is None:
+        abort(404)
+    share = f"{current_app.config['PUBLIC_URL'].rstrip('/')}{url_for('public.result', code=item.code)}"
+    return render_template("public/result.html", item=item, share_url=share)
+
+
+@bp.get("/results/<code>/photos/<int:photo_id>")
+def result_photo(code, photo_id):
+    photo = public_service.public_photo(code, photo_id)
+    if photo is None:
+        abort(404)
+    path = os.path.join(current_app.config["UPLOAD_FOLDER"], photo.storage_key)
+    if not os.path.exists(path):
+        abort(404)
+    return send_file(path, mimetype=photo.content_type, max_age=3600,
+                     download_name=photo.filename)
+

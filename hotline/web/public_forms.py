@@ -1,0 +1,124 @@
+"""Forms of the public pages: shape and length only; the services enforce the rules."""
+from __future__ import annotations
+
+import uuid
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    HiddenField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from hotline.domain.lifecycle import KIND_LABELS_VI
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class SubmitForm(FlaskForm):
+    """The citizen's report. ``submission_id`` makes a double-click file one ticket."""
+
+    submission_id = HiddenField(default=lambda: uuid.uuid4().hex,
+                                validators=[DataRequired(), Regexp(r"^[0-9a-f]{32}$")])
+    kind = RadioField(_l("Loại"), choices=choices((k.value, v) for k, v in KIND_LABELS_VI.items()),
+                      default="phan_anh", validators=[DataRequired()])
+    field_code = SelectField(_l("Lĩnh vực"), choices=[], validate_choice=False)
+    area_code = SelectField(_l("Xã, phường nơi xảy ra"), choices=[], validate_choice=False)
+    address = StringField(_l("Địa chỉ, địa điểm cụ thể"), validators=[Optional(), Length(max=400)])
+    description = TextAreaField(_l("Nội dung phản ánh, kiến nghị"),
+                                validators=[DataRequired(_l("Vui lòng nhập nội dung.")),
+                                            Length(min=10, max=10_000,
+                                                   message=_l("Nội dung cần từ 10 ký tự."))])
+    lat = DecimalField(_l("Vĩ độ (không bắt buộc)"), places=None,
+                       validators=[Optional(), NumberRange(-90, 90, _l("Vĩ độ không hợp lệ."))],
+                       render_kw={"inputmode": "decimal", "placeholder": "11.5349"})
+    lon = DecimalField(_l("Kinh độ (không bắt buộc)"), places=None,
+                       validators=[Optional(), NumberRange(-180, 180, _l("Kinh độ không hợp lệ."))],
+                       render_kw={"inputmode": "decimal", "placeholder": "106.8823"})
+    photos = MultipleFileField(_l("Ảnh (tối đa 5 ảnh JPEG, PNG hoặc WebP)"),
+                               render_kw={"accept": "image/jpeg,image/png,image/webp"})
+    anonymous = BooleanField(_l("Gửi ẩn danh (không để lại thông tin liên hệ)"))
+    name = StringField(_l("Họ và tên"), validators=[Optional(), Length(max=200)],
+                       render_kw={"autocomplete": "name"})
+    phone = TelField(_l("Số điện thoại"), validators=[Optional(), Length(max=20)],
+                     render_kw={"autocomplete": "tel"})
+    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254)])
+    consent_publish = BooleanField(
+        _l("Tôi đồng ý công khai nội dung và kết quả (đã ẩn thông tin cá nhân)"))
+    privacy_requested = BooleanField(_l("Không công khai số nhà, địa chỉ cụ thể"))
+    # Honeypot: hidden from people by CSS and from screen readers; bots fill it in.
+    website = StringField("Website", validators=[Optional()])
+
+    def validate(self, extra_validators=None) -> bool:
+        # Cross-field rules run here: an empty field's Optional() stops its own validators.
+        ok = super().validate(extra_validators)
+        if (self.lat.data is None) != (self.lon.data is None) and not (self.lat.errors
+                                                                      or self.lon.errors):
+            self.lon.errors.append(_l("Cần cả vĩ độ và kinh độ (hoặc để trống cả hai)."))
+            ok = False
+        if not self.anonymous.data and not (self.phone.data or "").strip() \
+                and not (self.email.data or "").strip():
+            self.phone.errors.append(_l("Nhập số điện thoại hoặc e-mail để nhận mã phiếu và "
+                                        "kết quả, hoặc chọn gửi ẩn danh."))
+            ok = False
+        return ok
+
+
+class StatusForm(FlaskForm):
+    code = StringField(_l("Mã phiếu"), validators=[DataRequired(_l("Nhập mã phiếu.")),
+                                                    Length(max=32)],
+                       render_kw={"autocapitalize": "characters", "autocomplete": "off",
+                                  "spellcheck": "false"})
+    phone_last4 = StringField(_l("4 số cuối điện thoại đã dùng khi gửi"),
+                              validators=[DataRequired(_l("Nhập 4 số cuối.")),
+                                          Regexp(r"^\s*\d{4}\s*$", message=_l("Nhập đúng 4 chữ số."))],
+                              render_kw={"inputmode": "numeric", "autocomplete": "off",
+                                         "maxlength": 4})
+
+
+class RatingForm(FlaskForm):
+    rating = RadioField(_l("Mức độ hài lòng"), choices=choices([
+        ("5", _l("5 — Rất hài lòng")), ("4", _l("4 — Hài lòng")), ("3", _l("3 — Bình thường")),
+        ("2", _l("2 — Chưa hài lòng")), ("1", _l("1 — Rất không hài lòng"))]),
+        validators=[DataRequired(_l("Chọn mức đánh giá."))])
+    fixed = RadioField(_l("Vấn đề đã được khắc phục chưa?"), choices=choices([
+        ("yes", _l("Đã khắc phục")), ("no", _l("Chưa khắc phục")), ("na", _l("Không áp dụng"))]),
+        default="na")
+    comment = TextAreaField(_l("Nhận xét (không bắt buộc)"), validators=[Optional(), Length(max=2000)])
+
+
+class ResultsFilterForm(FlaskForm):
+    """GET filters of the published results (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Tìm kiếm"), validators=[Optional(), Length(max=200)])
+    field = SelectField(_l("Lĩnh vực"), choices=[], validate_choice=False)
+    area = SelectField(_l("Địa bàn"), choices=[], validate_choice=False)
+    agency = SelectField(_l("Cơ quan xử lý"), choices=[], validate_choice=False)
+    date_from = DateField(_l("Từ ngày"), validators=[Optional()])
+    date_to = DateField(_l("Đến ngày"), validators=[Optional()])
+
+
+class ModerationForm(FlaskForm):
+    summary = TextAreaField(_l("Nội dung công khai"), validators=[DataRequired(), Length(max=10_000)])
+    result = TextAreaField(_l("Kết quả công khai"), validators=[DataRequired(), Length(max=10_000)])
+
+
+class UnpublishForm(FlaskForm):
+    reason = StringField(_l("Lý do gỡ"), validators=[DataRequired(), Length(max=500)])
