@@ -221,29 +221,44 @@ def import_csv(actor: Actor, data: bytes) -> ImportResult:
     problems.raise_if_any("địa bàn")
 
     created = updated = moved = unchanged = 0
+    by_depth: dict[int, list[str]] = {}
     for code in sorted(rows, key=lambda c: (depth[c], rows[c][0])):
-        _line, name, level, parent_code = rows[code]
-        parent = existing.get(parent_code) if parent_code else None
-        area = existing.get(code)
-        if area is None:
-            existing[code] = _insert(code, name, level, parent)
-            created += 1
-            continue
-        changed = False
-        if (area.name, area.level) != (name, level):
-            area.name, area.name_folded, area.level = name, text.fold(name), level
-            changed = True
-        if area.parent_id != (parent.id if parent else None):
-            if parent is not None and parent.path.startswith(area.path):
-                raise ValidationError(f"Tệp địa bàn: dòng {_line}: chuyển {code} vào địa bàn cấp "
-                                      "dưới của nó tạo thành vòng lặp; chưa nhập dòng nào.",
-                                      code="cycle")
-            _move_subtree(area, parent)
-            moved += 1
-        elif changed:
-            updated += 1
-        else:
-            unchanged += 1
+        by_depth.setdefault(depth[code], []).append(code)
+    for level_codes in by_depth.values():
+        # One flush per depth: a province's ten thousand hamlets insert in batches.
+        fresh: list[Area] = []
+        for code in level_codes:
+            line, name, level, parent_code = rows[code]
+            parent = existing.get(parent_code) if parent_code else None
+            area = existing.get(code)
+            if area is None:
+                area = Area(code=code, name=name, name_folded=text.fold(name), level=level,
+                            parent_id=parent.id if parent else None, path="", active=True)
+                db.session.add(area)
+                existing[code] = area
+                fresh.append(area)
+                continue
+            changed = False
+            if (area.name, area.level) != (name, level):
+                area.name, area.name_folded, area.level = name, text.fold(name), level
+                changed = True
+            if area.parent_id != (parent.id if parent else None):
+                if parent is not None and parent.path.startswith(area.path):
+                    raise ValidationError(f"Tệp địa bàn: dòng {line}: chuyển {code} vào địa bàn "
+                                          "cấp dưới của nó tạo thành vòng lặp; chưa nhập dòng nào.",
+                                          code="cycle")
+                _move_subtree(area, parent)
+                moved += 1
+            elif changed:
+                updated += 1
+            else:
+                unchanged += 1
+        if fresh:
+            db.session.flush()
+            for area in fresh:
+                parent = existing.get(rows[area.code][3]) if rows[area.code][3] else None
+                area.path = (parent.path if parent else "/") + f"{area.id}/"
+            created += len(fresh)
     db.session.flush()
     result = ImportResult(created, updated, moved, unchanged)
     record(actor, "import", "area", None, after={"rows": len(rows), "created": created,
