@@ -15,10 +15,10 @@ wsgi_app = "hotline:create_app()"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Web requests are short and mostly wait on PostgreSQL: 2 × cores + 1 sync workers,
 # each with a few threads so a slow upload does not hold a whole worker.
-workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", 4))
+workers = int(os.environ.get("GUNICORN_WORKERS") or multiprocessing.cpu_count() * 2 + 1)
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 worker_class = "gthread"
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 60)
 graceful_timeout = 30
 keepalive = 5
 # Restart workers now and then: bounds the damage of any slow leak.

@@ -22,7 +22,7 @@ import subprocess
 import tarfile
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -93,7 +93,7 @@ def _sqlite_path() -> str:
 def _run(args: list[str], env: dict[str, str]) -> None:
     if shutil.which(args[0]) is None:
         raise BackupError(f"{args[0]} is not installed (apt-get install postgresql-client).")
-    done = subprocess.run(args, env=env, capture_output=True, text=True)
+    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise BackupError(f"{args[0]} failed: {done.stderr.strip()[:2000]}")
 
@@ -101,7 +101,7 @@ def _run(args: list[str], env: dict[str, str]) -> None:
 def create(path: str) -> BackupReport:
     """Write a backup archive to ``path`` (a file, or a directory to put a dated file in)."""
     if os.path.isdir(path):
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         path = os.path.join(path, f"hotline-backup-{stamp}.tar")
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     backend = db.engine.dialect.name
@@ -141,7 +141,7 @@ def create(path: str) -> BackupReport:
                         files += 1
                         size += os.path.getsize(full)
             manifest = {
-                "format": FORMAT, "created_at": datetime.now(timezone.utc).isoformat(),
+                "format": FORMAT, "created_at": datetime.now(UTC).isoformat(),
                 "backend": backend, "database_file": os.path.basename(dump),
                 "alembic_revision": revision, "tickets": tickets,
                 "attachments": attachments, "files": files, "bytes": size,
@@ -150,7 +150,7 @@ def create(path: str) -> BackupReport:
             data = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
             info = tarfile.TarInfo("manifest.json")
             info.size = len(data)
-            info.mtime = int(datetime.now(timezone.utc).timestamp())
+            info.mtime = int(datetime.now(UTC).timestamp())
             tar.addfile(info, io.BytesIO(data))
         os.replace(tmp, path)
     return BackupReport(path, backend, tickets, attachments, files, size)

@@ -15,8 +15,13 @@ import os
 import time
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
-from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram,
-                               generate_latest)
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily
 
 # Metric objects are process-wide (prometheus_client forbids registering a name twice),

@@ -75,6 +75,6 @@ def test_upload_limit_and_retention_come_from_the_environment():
 def test_operations_doc_lists_every_environment_variable():
     """docs/operations.md is the environment reference: nothing the code reads is missing."""
     doc = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
-    documented = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)`", doc, flags=re.M))
+    documented = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)`", doc, flags=re.MULTILINE))
     missing = sorted(set(ENV_VARS) - documented - {"PROMETHEUS_MULTIPROC_DIR"})
     assert not missing, f"add to docs/operations.md: {missing}"

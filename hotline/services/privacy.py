@@ -34,8 +34,18 @@ from sqlalchemy import and_, exists, func, insert, or_, select, update
 from hotline.domain import text
 from hotline.domain.errors import NotFound, ValidationError
 from hotline.extensions import db
-from hotline.models import (Area, Agency, Attachment, Contact, Field, OutboxMessage, Ticket,
-                            TicketAnonymisation, TicketEvent, utcnow)
+from hotline.models import (
+    Agency,
+    Area,
+    Attachment,
+    Contact,
+    Field,
+    OutboxMessage,
+    Ticket,
+    TicketAnonymisation,
+    TicketEvent,
+    utcnow,
+)
 from hotline.services.admin.audit import Actor, record
 
 PLACEHOLDER = "(Nội dung đã được ẩn danh.)"

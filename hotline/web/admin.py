@@ -11,8 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -595,4 +594,4 @@ def system():
 
 
 # SLA policies and the calendar: routes on this blueprint, in their own module.
-from hotline.web import admin_sla  # noqa: E402,F401
+from hotline.web import admin_sla  # noqa: F401

@@ -4,13 +4,21 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, DateField, EmailField, PasswordField, SelectField, StringField,
-                     TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from hotline.domain.lifecycle import KIND_LABELS_VI
 from hotline.models import ROLE_LABELS_VI
+
 
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs → WTForms 3.3 choice objects."""

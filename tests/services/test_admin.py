@@ -7,8 +7,17 @@ from sqlalchemy import func, select, text, update
 
 from hotline.domain.errors import PermissionDenied, ValidationError
 from hotline.extensions import db
-from hotline.models import (Agency, ApiKey, Area, AuditLog, Field, KbArticle, RoutingRule, Ticket,
-                            User)
+from hotline.models import (
+    Agency,
+    ApiKey,
+    Area,
+    AuditLog,
+    Field,
+    KbArticle,
+    RoutingRule,
+    Ticket,
+    User,
+)
 from hotline.models.audit import AppendOnlyError
 from hotline.services import accounts, routing
 from hotline.services.admin import Actor, areas, audit, kb, rules, users
@@ -82,7 +91,7 @@ def test_area_csv_missing_column_and_cycle(app, actor):
     with pytest.raises(ValidationError, match="thiếu cột: level"):
         areas.import_csv(actor, b"code,name\n1,A\n")
     with pytest.raises(ValidationError, match="vòng lặp"):
-        areas.import_csv(actor, "code,name,level,parent_code\n1,A,xa,2\n2,B,xa,1\n".encode())
+        areas.import_csv(actor, b"code,name,level,parent_code\n1,A,xa,2\n2,B,xa,1\n")
 
 
 def test_area_csv_accepts_vietnamese_headers_bom_and_semicolons(app, actor):

@@ -11,11 +11,18 @@ from sqlalchemy import func, select
 from hotline.domain.errors import ValidationError
 from hotline.domain.messages import ContactHandle, IncomingAttachment
 from hotline.extensions import db
-from hotline.models import (Attachment, AuditLog, Contact, OutboxMessage, Ticket,
-                            TicketAnonymisation, TicketEvent, utcnow)
+from hotline.models import (
+    Attachment,
+    AuditLog,
+    Contact,
+    OutboxMessage,
+    Ticket,
+    TicketAnonymisation,
+    TicketEvent,
+    utcnow,
+)
 from hotline.services import privacy
 from hotline.services.admin import Actor
-from tests.factories import MONDAY_9AM
 
 PHOTO = b"\xff\xd8\xff\xe0JFIF-fake-photo-with-exif-GPS"
 OTHER_PHOTO = b"\x89PNG-another-picture"

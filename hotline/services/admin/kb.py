@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import select
 
@@ -59,7 +59,7 @@ def _url(value: str | None) -> str | None:
 
 def _reviewed_at(day: date | None) -> datetime | None:
     # A review day is a calendar date; store noon UTC so it reads as that day in Việt Nam.
-    return datetime.combine(day, time(5, 0), tzinfo=timezone.utc) if day else None
+    return datetime.combine(day, time(5, 0), tzinfo=UTC) if day else None
 
 
 def _apply(row: KbArticle, data: ArticleData) -> None:
