@@ -76,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth_views.bp)
+    _register_staff_console(app)
     _register_reports(app)
     _register_public(app)
     _register_operations(app)
@@ -102,6 +103,18 @@ def _register_operations(app: Flask) -> None:
     security.init_app(app)
     logs.init_app(app)
     metrics.init_app(app)
+
+
+def _register_staff_console(app: Flask) -> None:
+    """Operator console, agency inbox and the PBX call-event webhook (issue 3)."""
+    from channels import pbx
+    from hotline.extensions import csrf
+    from hotline.web import agency, operator
+
+    app.register_blueprint(operator.bp)
+    app.register_blueprint(agency.bp)
+    csrf.exempt(pbx.bp)  # signed with the shared secret instead
+    app.register_blueprint(pbx.bp)
 
 
 def _register_reports(app: Flask) -> None:

@@ -24,6 +24,7 @@ ENV_VARS = {
     "HOTLINE_PROVINCE_NAME": "PROVINCE_NAME",
     "HOTLINE_MAX_TEXT_LENGTH": "MAX_TEXT_LENGTH",
     "HOTLINE_UPLOAD_FOLDER": "UPLOAD_FOLDER",
+    "PBX_SHARED_SECRET": "PBX_SHARED_SECRET",  # staff console: POST /channels/phone/call-event
     # Public side and Open311 (issue 5).
     "SATISFACTION_REOPEN_DAYS": "SATISFACTION_REOPEN_DAYS",
     "SATISFACTION_FOLLOWUP_DAYS": "SATISFACTION_FOLLOWUP_DAYS",
@@ -88,6 +89,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PROXY_COUNT": 0,  # reverse proxies in front (nginx: 1) whose X-Forwarded-* to trust
         # Working hours of state agencies, local time.
         "WORK_SHIFTS": "07:30-11:30,13:00-17:00",
+        # The PBX's call-event webhook answers 401 until a shared secret is set (docs/pbx.md).
+        "PBX_SHARED_SECRET": None,
         # Public side (issue 5): satisfaction, lookup limits, the web form.
         "SATISFACTION_REOPEN_DAYS": 7,      # "not fixed" within this many days reopens
         "SATISFACTION_FOLLOWUP_DAYS": 3,    # ask "has it been fixed?" this long after resolution

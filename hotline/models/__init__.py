@@ -7,6 +7,7 @@ from hotline.models.report import (ExportLog, QualityReview, ReportMeta, ReportT
                                    ReportWorkDay, StatsRefresh, TicketDailyStats)
 from hotline.models.ticket import Attachment, Contact, InboundMessage, Ticket, TicketEvent
 from hotline.models.user import AGENCY_ROLES, ROLE_LABELS_VI, ApiKey, Role, User
+from hotline.models.handling import CallEvent, TicketCohandler  # noqa: E402 - after Ticket
 from hotline.models.audit import AuditLog, TicketAnonymisation  # noqa: E402 - after Ticket
 import hotline.models.publication  # noqa: E402,F401 - indexes of the public pages
 
@@ -17,4 +18,5 @@ __all__ = [
     "SlaPolicy", "Ticket", "TicketEvent", "User", "UTCDateTime", "utcnow",
     "ExportLog", "QualityReview", "ReportMeta", "ReportTarget", "ReportWorkDay", "StatsRefresh",
     "TicketDailyStats",
+    "CallEvent", "TicketCohandler",
 ]

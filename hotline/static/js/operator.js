@@ -1,0 +1,315 @@
+/* Tổng đài 1022 — the operator's console: caller lookup, area tree, router suggestion,
+   knowledge base, PBX call polling and keyboard shortcuts. No framework, no inline script. */
+(function () {
+  "use strict";
+
+  function debounce(fn, ms) {
+    var timer = null;
+    return function () {
+      var args = arguments, self = this;
+      clearTimeout(timer);
+      timer = setTimeout(function () { fn.apply(self, args); }, ms);
+    };
+  }
+
+  function getJSON(url) {
+    return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (resp) {
+        return resp.json().then(function (body) {
+          if (!resp.ok) { throw new Error((body && body.error) || resp.statusText); }
+          return body;
+        });
+      });
+  }
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined && text !== null) { node.textContent = text; }
+    return node;
+  }
+
+  function withQuery(url, params) {
+    var q = Object.keys(params).filter(function (k) { return params[k]; })
+      .map(function (k) { return encodeURIComponent(k) + "=" + encodeURIComponent(params[k]); });
+    return url + (url.indexOf("?") < 0 ? "?" : "&") + q.join("&");
+  }
+
+  /* ---- area picker: one select per level, depth from the data ---------------------- */
+
+  function AreaPicker(root) {
+    this.root = root;
+    this.url = root.getAttribute("data-children-url");
+    this.value = root.querySelector("[data-area-value]");
+    this.levels = root.querySelector(".area-levels");
+    this.listeners = [];
+    var self = this;
+    this.levels.addEventListener("change", function (ev) {
+      if (ev.target.matches("select[data-area-level]")) { self.chosen(ev.target); }
+    });
+  }
+
+  AreaPicker.prototype.selects = function () {
+    return Array.prototype.slice.call(this.levels.querySelectorAll("select[data-area-level]"));
+  };
+
+  AreaPicker.prototype.trimAfter = function (select) {
+    var all = this.selects(), idx = all.indexOf(select);
+    all.slice(idx + 1).forEach(function (s) { s.remove(); });
+  };
+
+  AreaPicker.prototype.current = function () {
+    var value = "";
+    this.selects().forEach(function (s) { if (s.value) { value = s.value; } });
+    return value;
+  };
+
+  AreaPicker.prototype.addLevel = function (areas, depth) {
+    var select = el("select", { "data-area-level": String(depth), "aria-label": "Cấp " + (depth + 1) });
+    select.appendChild(el("option", { value: "" }, depth === 0 ? "— chọn —" : "— cấp dưới (không bắt buộc) —"));
+    areas.forEach(function (a) { select.appendChild(el("option", { value: String(a.id) }, a.name)); });
+    this.levels.appendChild(select);
+    return select;
+  };
+
+  AreaPicker.prototype.loadChildren = function (parentId, depth) {
+    var self = this;
+    return getJSON(withQuery(this.url, { parent: parentId })).then(function (body) {
+      if (body.areas.length) { return self.addLevel(body.areas, depth); }
+      return null;
+    });
+  };
+
+  AreaPicker.prototype.chosen = function (select) {
+    this.trimAfter(select);
+    this.value.value = this.current();
+    this.notify();
+    if (select.value) {
+      this.loadChildren(select.value, this.selects().indexOf(select) + 1).catch(function () {});
+    }
+  };
+
+  AreaPicker.prototype.notify = function () {
+    var v = this.value.value;
+    this.listeners.forEach(function (fn) { fn(v); });
+  };
+
+  /* Select a whole chain of ids (root first), loading each level as needed. */
+  AreaPicker.prototype.setChain = function (ids) {
+    var self = this;
+    var first = this.selects()[0];
+    if (!first || !ids.length) { return Promise.resolve(); }
+    this.trimAfter(first);
+    var step = function (i, select) {
+      if (!select || i >= ids.length) { return Promise.resolve(); }
+      select.value = String(ids[i]);
+      self.value.value = self.current();
+      return self.loadChildren(ids[i], i + 1).then(function (next) { return step(i + 1, next); });
+    };
+    return step(0, first).then(function () { self.notify(); });
+  };
+
+  var pickers = Array.prototype.map.call(document.querySelectorAll("[data-area-picker]"),
+    function (node) { return new AreaPicker(node); });
+
+  /* ---- the new-call form ------------------------------------------------------------ */
+
+  var form = document.getElementById("call-form");
+  if (!form) { return; }
+  var picker = pickers[0];
+  var phone = form.querySelector("#phone");
+  var nameInput = form.querySelector("#name");
+  var address = form.querySelector("#address");
+  var description = form.querySelector("#description");
+  var answer = form.querySelector("#answer");
+  var agencySelect = form.querySelector("#agency_id");
+  var reasonField = form.querySelector("[data-reason-field]");
+  var suggestionBox = form.querySelector("[data-suggestion]");
+  var callerBody = document.querySelector("[data-caller-body]");
+  var suggested = null;
+
+  /* Decision panels: show only the chosen one. */
+  function showDecision() {
+    var chosen = form.querySelector("input[name=decision]:checked");
+    var value = chosen ? chosen.value : "forward";
+    form.querySelectorAll("[data-panel]").forEach(function (panel) {
+      panel.hidden = panel.getAttribute("data-panel") !== value;
+    });
+  }
+  form.querySelectorAll("input[name=decision]").forEach(function (r) {
+    r.addEventListener("change", showDecision);
+  });
+  showDecision();
+
+  function chooseDecision(value) {
+    var radio = form.querySelector("input[name=decision][value=" + value + "]");
+    if (radio) { radio.checked = true; showDecision(); }
+  }
+
+  /* Caller history for the phone number being typed. */
+  function renderCaller(body) {
+    callerBody.textContent = "";
+    callerBody.appendChild(el("p", { class: "caller-phone" }, body.phone + (body.name ? " — " + body.name : "")));
+    if (!body.tickets.length) {
+      callerBody.appendChild(el("p", { class: "muted" }, "Chưa có phiếu nào từ số này."));
+      return;
+    }
+    var list = el("ul", { class: "plain caller-tickets" });
+    body.tickets.forEach(function (t) {
+      var li = el("li");
+      var a = el("a", { href: t.url, target: "_blank", rel: "noopener" }, t.code);
+      li.appendChild(a);
+      li.appendChild(document.createTextNode(" " + t.status_label));
+      li.appendChild(el("div", { class: "muted small" }, t.received + " · " + t.title + (t.agency ? " · " + t.agency : "")));
+      list.appendChild(li);
+    });
+    callerBody.appendChild(el("p", { class: "muted small" }, "Các phiếu gần đây (" + body.tickets.length + "):"));
+    callerBody.appendChild(list);
+  }
+
+  var lastLooked = "";
+  var lookup = debounce(function () {
+    var digits = phone.value.replace(/\D/g, "");
+    if (digits.length < 9 || phone.value === lastLooked) { return; }
+    lastLooked = phone.value;
+    getJSON(withQuery(form.getAttribute("data-caller-url"), { phone: phone.value })).then(function (body) {
+      renderCaller(body);
+      if (body.name && !nameInput.value) { nameInput.value = body.name; }
+      if (body.address && !address.value) { address.value = body.address; }
+      if (body.area_chain.length && picker && !picker.value.value) { picker.setChain(body.area_chain); }
+    }).catch(function (err) {
+      callerBody.textContent = "";
+      callerBody.appendChild(el("p", { class: "error" }, err.message));
+    });
+  }, 350);
+  phone.addEventListener("input", lookup);
+  phone.addEventListener("keydown", function (ev) {
+    // Enter in the phone box looks the caller up and moves on, it never submits the call.
+    if (ev.key === "Enter") { ev.preventDefault(); lastLooked = ""; lookup(); nameInput.focus(); }
+  });
+
+  /* The router's suggestion for the field, area and kind chosen. */
+  function updateReasonField() {
+    var differs = suggested && agencySelect.value && agencySelect.value !== String(suggested);
+    var noSuggestion = !suggested;
+    reasonField.hidden = !(differs || (noSuggestion && agencySelect.value));
+    form.querySelector("#reason").required = Boolean(differs);
+  }
+  var route = debounce(function () {
+    var kind = form.querySelector("input[name=kind]:checked");
+    var params = { field: form.querySelector("#field_id").value, area: picker ? picker.value.value : "",
+                   kind: kind ? kind.value : "" };
+    if (!params.field && !params.area) { return; }
+    getJSON(withQuery(form.getAttribute("data-route-url"), params)).then(function (body) {
+      suggestionBox.textContent = "";
+      suggested = body.agency_id;
+      if (body.agency_id) {
+        suggestionBox.appendChild(document.createTextNode("Gợi ý: "));
+        suggestionBox.appendChild(el("b", {}, body.agency_name));
+        suggestionBox.appendChild(el("span", { class: "muted small reason" }, body.reason));
+        agencySelect.options[0].textContent = "— theo gợi ý: " + body.agency_name + " —";
+      } else {
+        suggestionBox.appendChild(el("span", { class: "muted" }, body.reason + " Hãy chọn cơ quan."));
+        agencySelect.options[0].textContent = "— chọn cơ quan —";
+      }
+      updateReasonField();
+    }).catch(function () {});
+  }, 200);
+  form.querySelector("#field_id").addEventListener("change", route);
+  form.querySelectorAll("input[name=kind]").forEach(function (r) { r.addEventListener("change", route); });
+  if (picker) { picker.listeners.push(route); }
+  agencySelect.addEventListener("change", updateReasonField);
+  updateReasonField();
+  route();
+
+  /* Knowledge base: search as you type; "Dùng" puts the answer in and chooses "answer". */
+  var kbInput = document.getElementById("kb-q");
+  var kbResults = document.querySelector("[data-kb-results]");
+  var kbId = form.querySelector("[data-kb-id]");
+  var kbUsed = form.querySelector("[data-kb-used]");
+  var kbTitle = form.querySelector("[data-kb-title]");
+  function useArticle(article) {
+    answer.value = answer.value ? answer.value + "\n\n" + article.body : article.body;
+    kbId.value = String(article.id);
+    kbTitle.textContent = article.title;
+    kbUsed.hidden = false;
+    chooseDecision("answer");
+    answer.focus();
+  }
+  form.querySelector("[data-kb-clear]").addEventListener("click", function () {
+    kbId.value = ""; kbUsed.hidden = true;
+  });
+  var kbSearch = debounce(function () {
+    var q = kbInput.value.trim();
+    if (q.length < 2) { kbResults.textContent = ""; return; }
+    getJSON(withQuery(form.getAttribute("data-kb-url"), { q: q, field: form.querySelector("#field_id").value }))
+      .then(function (body) {
+        kbResults.textContent = "";
+        if (!body.articles.length) {
+          kbResults.appendChild(el("li", { class: "muted" }, "Không tìm thấy bài phù hợp."));
+        }
+        body.articles.forEach(function (a) {
+          var li = el("li");
+          li.appendChild(el("b", {}, a.title));
+          li.appendChild(el("div", { class: "small" }, a.snippet + (a.body.length > a.snippet.length ? "…" : "")));
+          var use = el("button", { type: "button", class: "small-button" }, "Dùng câu trả lời này");
+          use.addEventListener("click", function () { useArticle(a); });
+          li.appendChild(use);
+          kbResults.appendChild(li);
+        });
+      }).catch(function () {});
+  }, 250);
+  kbInput.addEventListener("input", kbSearch);
+  kbInput.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape") { description.focus(); }
+  });
+
+  /* Keyboard: Ctrl+Enter records the call, Ctrl+K searches the knowledge base. */
+  document.addEventListener("keydown", function (ev) {
+    if ((ev.ctrlKey || ev.metaKey) && ev.key === "Enter") {
+      ev.preventDefault();
+      if (typeof form.requestSubmit === "function") { form.requestSubmit(); } else { form.submit(); }
+    } else if ((ev.ctrlKey || ev.metaKey) && (ev.key === "k" || ev.key === "K")) {
+      ev.preventDefault();
+      kbInput.focus();
+    }
+  });
+
+  /* A form sent once stays sent: the second click would only find the same ticket. */
+  form.addEventListener("submit", function () {
+    var button = form.querySelector("button[type=submit]");
+    setTimeout(function () { button.disabled = true; }, 0);
+  });
+
+  /* PBX: poll for a call ringing at this operator's extension. */
+  var banner = document.getElementById("incoming-call");
+  if (banner && banner.getAttribute("data-enabled") === "1") {
+    var lastCall = 0;
+    var incoming = null;
+    var poll = function () {
+      if (document.hidden) { return; }
+      getJSON(withQuery(banner.getAttribute("data-poll-url"), { after: lastCall ? String(lastCall) : "" }))
+        .then(function (body) {
+          if (!body.call) { return; }
+          lastCall = body.call.id;
+          incoming = body.call;
+          banner.querySelector("[data-incoming-number]").textContent = body.call.phone || body.call.raw;
+          banner.querySelector("[data-incoming-at]").textContent = body.call.at;
+          banner.hidden = false;
+          if (!phone.value && body.call.phone) {
+            phone.value = body.call.phone;
+            lookup();
+          }
+        }).catch(function () {});
+    };
+    banner.querySelector("[data-use-incoming]").addEventListener("click", function () {
+      if (incoming) { phone.value = incoming.phone || incoming.raw; lastLooked = ""; lookup(); phone.focus(); }
+    });
+    poll();
+    setInterval(poll, 3000);
+  }
+
+  if (phone.value) { lookup(); }
+  var error = document.getElementById("form-error");
+  if (error) { error.scrollIntoView({ block: "center" }); }
+}());
