@@ -20,6 +20,8 @@ def init_app(app: Flask) -> None:
     cli_sla.init_app(app)
     from hotline import cli_reports
     cli_reports.init_app(app)
+    from hotline import cli_public
+    cli_public.init_app(app)
 
 
 def _fail(exc: HotlineError) -> None:

@@ -96,11 +96,16 @@ def home():
 
 # --- file a report ----------------------------------------------------------------------------
 
+def _indent(depth: int) -> str:
+    # No-break spaces: a select shows the tree without dashes a screen reader would read out.
+    return "\u00a0\u00a0\u00a0" * depth
+
+
 def _fill_choices(form: SubmitForm) -> None:
     form.field_code.choices = choices([("", _("Không rõ — tổng đài sẽ phân loại"))] + [
-        (code, ("— " * depth) + name) for code, name, depth in public_service.field_options()])
+        (code, _indent(depth) + name) for code, name, depth in public_service.field_options()])
     form.area_code.choices = choices([("", _("Không rõ"))] + [
-        (code, ("— " * depth) + name) for code, name, depth in public_service.area_options()])
+        (code, _indent(depth) + name) for code, name, depth in public_service.area_options()])
 
 
 def _photos(form: SubmitForm) -> tuple[list[IncomingAttachment], list[dict]]:
@@ -274,9 +279,9 @@ def rate(code, token):
 def results():
     form = ResultsFilterForm(request.args)
     form.field.choices = choices([("", _("Tất cả"))] + [
-        (c, ("— " * d) + n) for c, n, d in public_service.field_options()])
+        (c, _indent(d) + n) for c, n, d in public_service.field_options()])
     form.area.choices = choices([("", _("Tất cả"))] + [
-        (c, ("— " * d) + n) for c, n, d in public_service.area_options()])
+        (c, _indent(d) + n) for c, n, d in public_service.area_options()])
     form.agency.choices = choices([("", _("Tất cả")), *public_service.agency_options()])
     form.validate()
     filters = public_service.ResultFilters(

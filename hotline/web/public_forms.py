@@ -39,7 +39,7 @@ class SubmitForm(FlaskForm):
     field_code = SelectField(_l("Lĩnh vực"), choices=[], validate_choice=False)
     area_code = SelectField(_l("Xã, phường nơi xảy ra"), choices=[], validate_choice=False)
     address = StringField(_l("Địa chỉ, địa điểm cụ thể"), validators=[Optional(), Length(max=400)])
-    description = TextAreaField(_l("Nội dung phản ánh, kiến nghị"),
+    description = TextAreaField(_l("Nội dung phản ánh, kiến nghị *"),
                                 validators=[DataRequired(_l("Vui lòng nhập nội dung.")),
                                             Length(min=10, max=10_000,
                                                    message=_l("Nội dung cần từ 10 ký tự."))])

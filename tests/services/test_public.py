@@ -359,3 +359,10 @@ def test_nearby_open_tickets_of_the_same_field(receive):
     assert public.nearby_open(None, lat=11.5, lon=106.8) == []
     with pytest.raises(ValidationError):
         public.nearby_open("CS", lat=123.0, lon=106.8)
+
+
+def test_follow_up_command(ticket, runner):
+    give_result(ticket, at=ticket.received_at - timedelta(days=4))
+    first = runner.invoke(args=["satisfaction-followup"])
+    again = runner.invoke(args=["satisfaction-followup"])
+    assert "1 message(s) queued" in first.output and "0 message(s) queued" in again.output
