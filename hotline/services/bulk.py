@@ -3,7 +3,10 @@ merge duplicates, close as spam.
 
 Each action checks every ticket first and changes none if any one cannot take
 it (the error names the codes), then changes them all with one event per
-ticket — so a bulk action reads in each timeline exactly like the single one.
+ticket, of the same type and data as the single action in
+``services.handling`` — so a bulk action reads in each timeline like the single
+one. (``handling``'s actions are for operators only; bulk actions are open to
+managers and administrators too, hence the shared pieces rather than calls.)
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from hotline.domain.errors import NotFound, PermissionDenied, ValidationError
 from hotline.domain.lifecycle import FINAL_STATUSES, Status
 from hotline.extensions import db
 from hotline.models import Agency, Field, Ticket, User, utcnow
-from hotline.services import events, intake, sla
+from hotline.services import events, handling, intake, outbox, sla
 
 ROLES = frozenset({"operator", "manager", "admin"})
 MAX_TICKETS = 200
@@ -94,7 +97,11 @@ def reassign(actor: User, codes: list[str], agency_id: int, *, reason: str) -> B
 
 def change_field(actor: User, codes: list[str], field_id: int, *,
                  note: str | None = None) -> BulkResult:
-    """Set the field (lĩnh vực) of each ticket; closed or rejected tickets are refused."""
+    """Set the field (lĩnh vực) of each ticket; closed or rejected tickets are refused.
+
+    Same change and event as the operator's single "classify" (``handling``): the
+    SLA deadlines follow the new field's policy.
+    """
     note = _note(note)
     tickets = _load(actor, codes)
     field = db.session.get(Field, field_id) if field_id else None
@@ -103,24 +110,24 @@ def change_field(actor: User, codes: list[str], field_id: int, *,
     _refuse([t for t in tickets if Status(t.status) in FINAL_STATUSES], "phiếu đã kết thúc")
     changed = []
     for ticket in tickets:
-        if ticket.field_id == field.id:
+        changes = handling.apply_classification(ticket, field_id=field.id)
+        if not changes:
             continue
-        old = ticket.field_id
-        ticket.field_id = field.id
-        events.record(ticket, "field_changed", actor=actor,
-                      note=f"Đổi lĩnh vực thành «{field.name}»." + (f" {note}" if note else ""),
-                      data={"from": old, "to": field.id})
+        events.record(ticket, "classified", actor=actor, data=changes,
+                      note=f"Phân loại (hàng loạt): lĩnh vực «{field.name}»."
+                      + (f" {note}" if note else ""))
         changed.append(ticket.code)
     db.session.flush()
     return BulkResult("change_field", changed)
 
 
-def _reject(ticket: Ticket, actor: User, *, type_: str, note: str, data: dict) -> None:
+def _reject(ticket: Ticket, actor: User, *, type_: str, note: str, data: dict,
+            public: bool) -> None:
     previous = ticket.status
     ticket.status = lifecycle.check_transition(ticket.status, Status.REJECTED).value
     sla.stop_clock(ticket)
-    ticket.closed_at = utcnow()
-    events.record(ticket, type_, actor=actor, public=True, from_status=previous,
+    ticket.closed_at = utcnow()  # the retention clock starts here
+    events.record(ticket, type_, actor=actor, public=public, from_status=previous,
                   to_status=ticket.status, note=note, data=data)
 
 
@@ -137,13 +144,23 @@ def merge(actor: User, codes: list[str], into_code: str) -> BulkResult:
                               code="bad_target")
     _refuse([t for t in tickets if Status.REJECTED not in lifecycle.TRANSITIONS[Status(t.status)]],
             "chỉ gộp được phiếu mới hoặc bị trả lại")
+    # The same events, data and citizen message as the operator's single merge (handling).
     for ticket in tickets:
         ticket.merged_into_id = target.id
-        _reject(ticket, actor, type_="merged", note=f"Phiếu trùng, đã gộp vào phiếu {target.code}.",
-                data={"into": target.code})
-    events.record(target, "merged_from", actor=actor,
-                  note="Đã gộp các phiếu trùng: " + ", ".join(t.code for t in tickets) + ".",
-                  data={"codes": [t.code for t in tickets]})
+        _reject(ticket, actor, type_="merged", public=True,
+                note=f"Trùng nội dung với phiếu {target.code}; gộp vào phiếu đó.",
+                data={"reason": "duplicate", "merged_into_id": target.id,
+                      "merged_into_code": target.code})
+        who = ticket.contact.name if ticket.contact and ticket.contact.name else "người dân"
+        events.record(target, "duplicate_linked", actor=actor,
+                      note=f"Phiếu {ticket.code} ({who}) trùng nội dung, đã gộp vào phiếu này.",
+                      data={"ticket_id": ticket.id, "code": ticket.code,
+                            "contact_id": ticket.contact_id})
+        outbox.queue_message(
+            ticket, "merged",
+            f"Tổng đài 1022: Phản ánh {ticket.code} của ông/bà trùng nội dung với phiếu "
+            f"{target.code} đang được xử lý. Kết quả sẽ được gửi đến ông/bà.",
+            key=f"merged:{ticket.code}")
     db.session.flush()
     return BulkResult("merge", [t.code for t in tickets])
 
@@ -155,8 +172,8 @@ def close_as_spam(actor: User, codes: list[str], *, note: str | None = None) -> 
     _refuse([t for t in tickets if Status.REJECTED not in lifecycle.TRANSITIONS[Status(t.status)]],
             "chỉ đóng được phiếu mới hoặc bị trả lại")
     for ticket in tickets:
-        _reject(ticket, actor, type_="rejected",
-                note="Đóng phiếu: tin rác / không thuộc phạm vi." + (f" {note}" if note else ""),
+        _reject(ticket, actor, type_="rejected", public=False,
+                note=handling.REJECT_REASONS["spam"] + "." + (f" {note}" if note else ""),
                 data={"reason": "spam"})
     db.session.flush()
     return BulkResult("spam", [t.code for t in tickets])

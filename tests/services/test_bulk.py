@@ -58,13 +58,13 @@ def test_change_field_merge_and_spam(org, tickets, make_user):
     operator = make_user("operator", username="dtv")
     a, b, c = tickets
     assert bulk.change_field(operator, [a.code, b.code], org.fields["TTDT"].id).codes == [a.code, b.code]
-    assert events(a, "field_changed")[0].data == {"from": None, "to": org.fields["TTDT"].id}
+    assert events(a, "classified")[-1].data == {"field_id": [None, org.fields["TTDT"].id]}
     result = bulk.merge(operator, [b.code], a.code)
     db.session.commit()
     assert result.codes == [b.code]
     assert b.status == "rejected" and b.merged_into_id == a.id and b.closed_at is not None
-    assert events(b, "merged")[0].data == {"into": a.code}
-    assert events(a, "merged_from")[0].data == {"codes": [b.code]}
+    assert events(b, "merged")[0].data["merged_into_code"] == a.code
+    assert events(a, "duplicate_linked")[0].data["code"] == b.code
     with pytest.raises(ValidationError, match="chỉ gộp được"):
         bulk.merge(operator, [c.code], a.code)  # an assigned ticket is not a triage duplicate
     db.session.rollback()
