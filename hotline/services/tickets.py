@@ -307,6 +307,7 @@ class TicketDetail:
     area_chain: list[Area]
     duplicates: list[Ticket]
     merged_into: Ticket | None
+    created_by: User | None  # the operator who logged the call
 
 
 def ticket_detail(actor: User, code: str) -> TicketDetail:
@@ -328,7 +329,9 @@ def ticket_detail(actor: User, code: str) -> TicketDetail:
         .where(Ticket.merged_into_id == ticket.id).order_by(Ticket.id)))
     merged_into = (db.session.scalar(visible_tickets(actor).where(Ticket.id == ticket.merged_into_id))
                    if ticket.merged_into_id else None)
-    return TicketDetail(ticket, events, attachments, cohandlers, chain, duplicates, merged_into)
+    created_by = db.session.get(User, ticket.created_by_id) if ticket.created_by_id else None
+    return TicketDetail(ticket, events, attachments, cohandlers, chain, duplicates, merged_into,
+                        created_by)
 
 
 def attachment_for(actor: User, code: str, attachment_id: int) -> Attachment:

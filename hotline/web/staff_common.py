@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.errors import PermissionDenied, TransitionError, ValidationError
-from hotline.domain.messages import IncomingAttachment
+from hotline.domain.messages import CHANNEL_LABELS_VI, IncomingAttachment
 from hotline.extensions import db
 from hotline.models import Agency, Area, Field, Ticket, utcnow
 from hotline.services import handling, tickets
@@ -28,6 +28,10 @@ from hotline.tx import commit
 class ActionForm(FlaskForm):
     """CSRF for every ticket action; the services validate the content."""
 
+
+# Who did it, when it was not a staff member.
+ACTOR_LABELS = {"router": _l("Định tuyến tự động"), "system": _l("Hệ thống"),
+                "citizen": _l("Người dân"), **CHANNEL_LABELS_VI}
 
 # Timeline event types as the staff read them.
 EVENT_LABELS = {
@@ -159,6 +163,7 @@ def ticket_context(code: str) -> dict:
         "own_cohandler": next((c for c in detail.cohandlers
                                if c.agency_id == current_user.agency_id), None),
         "form": ActionForm(), "errors": {}, "values": {}, "event_labels": EVENT_LABELS,
+        "actor_labels": ACTOR_LABELS,
     }
 
 
