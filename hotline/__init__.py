@@ -81,6 +81,8 @@ def _register_blueprints(app: Flask) -> None:
     _register_public(app)
     _register_operations(app)
     errors.init_app(app)
+    from channels import webhooks
+    webhooks.init_app(app)
 
 
 def _register_public(app: Flask) -> None:

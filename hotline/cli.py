@@ -16,6 +16,8 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
     from hotline import cli_ops
     cli_ops.init_app(app)
+    from channels.cli import channels_cli
+    app.cli.add_command(channels_cli)
     from hotline import cli_sla
     cli_sla.init_app(app)
     from hotline import cli_reports

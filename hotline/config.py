@@ -40,6 +40,17 @@ ENV_VARS = {
     "HOTLINE_BACKUP_DIR": "BACKUP_DIR",
     "CRON_RETENTION_SECONDS": "CRON_RETENTION_SECONDS",
     "HOTLINE_PROXY_COUNT": "PROXY_COUNT",
+    # Citizen channels (channels/*; docs/channels.md). A channel without its secrets is disabled.
+    **{name: name for name in (
+        "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL",
+        "ZALO_APP_ID", "ZALO_APP_SECRET", "ZALO_OA_SECRET_KEY", "ZALO_ACCESS_TOKEN",
+        "ZALO_REFRESH_TOKEN", "ZALO_API_BASE_URL", "ZALO_OAUTH_BASE_URL", "ZALO_MAX_AGE_SECONDS",
+        "FACEBOOK_APP_SECRET", "FACEBOOK_VERIFY_TOKEN", "FACEBOOK_PAGE_TOKEN",
+        "FACEBOOK_GRAPH_BASE_URL",
+        "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS", "MAIL_FROM",
+        "HOTLINE_MAIL_ADDRESSES", "IMAP_HOST", "IMAP_PORT", "IMAP_USERNAME", "IMAP_PASSWORD",
+        "IMAP_SSL", "IMAP_FOLDER", "IMAP_PROCESSED_FLAG",
+    )},
     # SMS gateway, outbox relay, SLA notifications and cron (issue 4; docs in channels/sms.py).
     **{name: name for name in (
         "SMS_GATEWAY_URL", "SMS_GATEWAY_METHOD", "SMS_GATEWAY_AUTH", "SMS_GATEWAY_BODY",
@@ -100,6 +111,17 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SUBMIT_LIMIT_PER_IP": "5 per 10 minutes;30 per day",
         "PUBLIC_MAX_PHOTOS": 5,
         "PUBLIC_PHOTO_MAX_BYTES": 8 * 1024 * 1024,
+        # Citizen channels: real hosts by default; a proxy or the tests point them elsewhere.
+        "TELEGRAM_API_BASE_URL": "https://api.telegram.org",
+        "ZALO_API_BASE_URL": "https://openapi.zalo.me",
+        "ZALO_OAUTH_BASE_URL": "https://oauth.zaloapp.com",
+        "ZALO_MAX_AGE_SECONDS": 600,
+        "FACEBOOK_GRAPH_BASE_URL": "https://graph.facebook.com/v21.0",
+        "SMTP_PORT": 25,
+        "SMTP_STARTTLS": False,
+        "IMAP_SSL": True,
+        "IMAP_FOLDER": "INBOX",
+        "IMAP_PROCESSED_FLAG": "$Hotline1022",
         # SMS gateway (channels/sms.py): disabled until SMS_GATEWAY_URL is set.
         "SMS_GATEWAY_METHOD": "POST",
         "SMS_GATEWAY_TIMEOUT": 10,

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate. Import from here."""
 from hotline.models.base import UTCDateTime, utcnow
+from hotline.models.channel import ChannelToken
 from hotline.models.kb import KbArticle
 from hotline.models.org import Agency, Area, CalendarOverride, Field, RoutingRule, SlaPolicy
 from hotline.models.outbox import OutboxMessage
@@ -14,6 +15,7 @@ import hotline.models.publication  # noqa: E402,F401 - indexes of the public pag
 __all__ = [
     "AGENCY_ROLES", "ROLE_LABELS_VI", "Agency", "ApiKey", "Area", "Attachment", "CalendarOverride",
     "AuditLog", "TicketAnonymisation",
+    "ChannelToken",
     "Contact", "Field", "InboundMessage", "KbArticle", "OutboxMessage", "Role", "RoutingRule",
     "SlaPolicy", "Ticket", "TicketEvent", "User", "UTCDateTime", "utcnow",
     "ExportLog", "QualityReview", "ReportMeta", "ReportTarget", "ReportWorkDay", "StatsRefresh",

@@ -1,0 +1,194 @@
+"""What every chat webhook shares: the enabled check, signatures, bodies, storing, answers.
+
+A webhook stores before it acknowledges: it hands every message of the payload to
+``services.intake.receive``, queues the chat replies it owes (greeting, status), commits
+once, and only then answers 200. Anything it cannot store — a malformed body (400), a
+bad signature (401), a disabled channel (503, so the platform redelivers once the
+secrets are set) — stores nothing.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, jsonify, request
+
+from hotline import tx
+from hotline.domain.errors import ValidationError
+from hotline.domain.messages import IncomingMessage, IntakeResult
+from hotline.extensions import csrf, db
+from hotline.services import chat_replies, intake, remote_attachments, status
+from workers import queue
+
+log = logging.getLogger(__name__)
+
+# Webhook bodies are small JSON documents; anything bigger is not from the platform.
+MAX_BODY_BYTES = 1024 * 1024
+CHAT_CHANNELS = ("telegram", "zalo", "facebook")
+
+
+class BadPayload(Exception):
+    """The body is not what the platform sends: answered 400 with ``reason``."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ChatCommand:
+    """Something the citizen asked the bot that is not ticket content (/start, /status, follow)."""
+
+    channel: str
+    chat_id: str
+    name: str        # start, welcome, status, help
+    argument: str
+    key: str         # idempotency key of the reply (derived from the inbound event id)
+
+
+Item = IncomingMessage | ChatCommand
+
+
+def init_app(app: Flask) -> None:
+    """Register the webhook blueprints (CSRF-exempt: they are signed instead) and say
+    at start-up which channels are disabled for lack of their settings."""
+    from channels import facebook, telegram, zalo
+
+    for module in (telegram, zalo, facebook):
+        csrf.exempt(module.bp)
+        app.register_blueprint(module.bp)
+    off = [f"{row['channel']} (missing {', '.join(row['missing'])})"
+           for row in channel_status(app.config) if not row["enabled"]]
+    if off:
+        app.logger.warning("channels disabled: %s", "; ".join(off))
+    if app.config.get("ZALO_ACCESS_TOKEN") and not app.config.get("ZALO_APP_SECRET"):
+        app.logger.warning("channel zalo: ZALO_APP_SECRET is not set, so expired access tokens "
+                           "cannot be refreshed")
+
+
+def channel_status(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per citizen channel: enabled or not and which settings are missing (for the admin page)."""
+    from channels.base import adapter_classes
+    from channels.settings import mail_addresses
+
+    classes = adapter_classes()
+    rows = []
+    for kind in (*CHAT_CHANNELS, "email"):
+        cls = classes.get(kind)
+        missing = cls.missing_settings(config) if cls else [f"channels.{kind}"]
+        rows.append({"channel": kind, "enabled": not missing, "missing": missing})
+    rows.append({"channel": "email-inbound", "enabled": bool(mail_addresses(config)),
+                 "missing": [] if mail_addresses(config) else ["HOTLINE_MAIL_ADDRESSES"]})
+    return rows
+
+
+# -- answers -------------------------------------------------------------------------------
+
+def error_response(status_code: int, message: str, code: str):
+    return jsonify(error={"code": status_code, "reason": code, "message": message}), status_code
+
+
+def disabled(kind: str):
+    return error_response(503, f"channel disabled: {kind} has no secrets configured",
+                          "channel_disabled")
+
+
+def unauthorized(message: str = "bad signature"):
+    return error_response(401, message, "bad_signature")
+
+
+def bad_request(reason: str):
+    return error_response(400, reason, "malformed")
+
+
+# -- checks ----------------------------------------------------------------------------------
+
+def same_secret(given: str | None, expected: str) -> bool:
+    """Constant-time comparison of a header value with the expected secret."""
+    if not given or not expected:
+        return False
+    return hmac.compare_digest(given.encode("utf-8"), str(expected).encode("utf-8"))
+
+
+def raw_body() -> bytes:
+    """The exact request bytes (signatures are over these, never a re-serialised body)."""
+    request.max_content_length = MAX_BODY_BYTES
+    return request.get_data(cache=True)
+
+
+def parse_json(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or ``BadPayload``."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadPayload(f"body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BadPayload("body must be a JSON object")
+    return data
+
+
+# -- storing --------------------------------------------------------------------------------
+
+def store_and_ack(items: Iterable[Item], *, fetch_job: Callable[[int], None] | None = None):
+    """Store every item in one transaction and answer 200 — or 400 and store nothing."""
+    try:
+        results, to_fetch = store(items, fetch_job=fetch_job)
+    except ValidationError as exc:
+        return bad_request(f"{exc.code}: {exc.message}")
+    if fetch_job is not None:
+        for attachment_id in to_fetch:
+            try:
+                queue.enqueue(fetch_job, attachment_id)
+            except Exception:
+                log.warning("could not enqueue %s for attachment %s",
+                            getattr(fetch_job, "__name__", fetch_job), attachment_id,
+                            exc_info=True)
+        # In-process mode: the downloads run now, after the commit that made their rows durable.
+        queue.run_deferred()
+    return jsonify(ok=True, stored=[{"code": r.code, "created": r.created,
+                                     "duplicate": r.duplicate} for r in results]), 200
+
+
+def store(items: Iterable[Item], *, fetch_job=None) -> tuple[list[IntakeResult], list[int]]:
+    """Intake each message and queue each reply, then commit once.
+
+    Returns the intake results and the attachments left to download. A message that
+    intake refuses rolls back the whole payload (the platform's retry gets the same answer,
+    and nothing is half stored).
+    """
+    results: list[IntakeResult] = []
+    tickets_with_files: list[int] = []
+    try:
+        for item in items:
+            if isinstance(item, ChatCommand):
+                answer(item)
+                continue
+            result = intake.receive(item)
+            results.append(result)
+            if fetch_job is not None and not result.duplicate and \
+                    any(a.remote_ref for a in item.attachments):
+                tickets_with_files.append(result.ticket_id)
+        to_fetch = [i for t in dict.fromkeys(tickets_with_files)
+                    for i in remote_attachments.unfetched_ids(t)]
+    except ValidationError:
+        db.session.rollback()
+        raise
+    tx.commit()
+    return results, to_fetch
+
+
+def answer(command: ChatCommand) -> None:
+    """Queue the reply a chat command asks for (through the outbox)."""
+    if command.name in ("start", "welcome"):
+        text, purpose = chat_replies.welcome_text(command.channel), "welcome"
+    elif command.name == "status":
+        text = status.status_text_for_chat(command.argument, command.channel, command.chat_id)
+        purpose = "status"
+    else:
+        text, purpose = chat_replies.help_text(command.channel), "help"
+    chat_replies.queue_reply(command.channel, command.chat_id, text, key=command.key,
+                             purpose=purpose)
