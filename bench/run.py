@@ -1,0 +1,335 @@
+"""The benchmark harness: ``python -m bench.run`` (or ``make bench``).
+
+Builds a PostgreSQL database (``hotline_bench``) with the demo organisation,
+grows it to each size with ``generate-tickets``, and at each size measures:
+HTTP intake (Open311 POST and the web form) and the Telegram webhook (with
+duplicates) under 64 concurrent clients against gunicorn (2 × cores workers),
+beside a bare single-INSERT Flask baseline on the same stack; server time of
+the staff pages (agency inbox first and deep keyset page, caller lookup, ticket
+page with a long timeline), the public results search, the SLA scan with 1 % of
+open tickets crossing, and the overdue report and a month's ranking; and the
+web worker's memory over 10,000 requests. Prints a table; writes
+bench/results/run.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from bench.common import (Measurement, gunicorn, measure, print_table, progress,
+                          scratch_database, timed, write_results)
+from bench.load import run_load
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+TELEGRAM_SECRET = "bench-telegram-secret"
+NEXT_LINK = re.compile(r'href="([^"]+)"[^>]*rel="next"')
+
+
+def _app(url: str):
+    from hotline import create_app
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None,
+                       "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False,
+                       "SECRET_KEY": "bench-secret-" + "x" * 32})
+
+
+def prepare(url: str) -> dict:
+    """Schema, demo organisation, accounts and an API key. Returns what the runs need."""
+    from flask_migrate import upgrade
+    from sqlalchemy import func, select
+
+    from hotline.extensions import db
+    from hotline.models import Agency, Ticket, User
+    from hotline.services import accounts, demo
+    app = _app(url)
+    with app.app_context():
+        upgrade()
+        demo.seed(tickets=0, progress=lambda m: None)
+        _, key = accounts.create_api_key("bench")
+        db.session.commit()
+        handler = db.session.scalar(select(User).where(User.role == "handler"))
+        operator = db.session.scalar(select(User).where(User.role == "operator"))
+        manager = db.session.scalar(select(User).where(User.role == "manager"))
+        agencies = db.session.scalar(select(func.count()).select_from(Agency))
+        _ = db.session.scalar(select(func.count()).select_from(Ticket))
+        return {"api_key": key, "handler": handler.username, "operator": operator.username,
+                "manager": manager.username, "agencies": agencies}
+
+
+def grow(url: str, target: int) -> float:
+    """Generate tickets until the database holds ``target``; returns seconds spent."""
+    from sqlalchemy import func, select
+    from tqdm import tqdm
+
+    from hotline.extensions import db
+    from hotline.models import Ticket
+    from hotline.services import generate
+    app = _app(url)
+    with app.app_context():
+        have = db.session.scalar(select(func.count()).select_from(Ticket))
+        missing = target - have
+        if missing <= 0:
+            return 0.0
+        with tqdm(total=missing, unit="phiếu", desc=f"generate → {target:,}") as bar:
+            report = generate.generate(missing, years=3, seed=target, batch=50_000,
+                                       progress=bar.update)
+            db.session.commit()
+        return report.seconds
+
+
+def _ok(resp, expected: int = 200):
+    """A timing only counts if the page really answered."""
+    assert resp.status_code == expected, f"{resp.request.path}: HTTP {resp.status_code}"
+    return resp
+
+
+def _login(client, username: str):
+    resp = client.post("/login", data={"username": username,
+                                       "password": f"Demo@1022-{username}"})
+    assert resp.status_code == 302, f"login {username}: {resp.status_code}"
+
+
+def page_timings(url: str, size: int, ctx: dict, repeat: int) -> list[Measurement]:
+    """Server time of pages and reports, through the whole Flask stack (no network)."""
+    from sqlalchemy import func, select, update
+
+    from hotline.extensions import db
+    from hotline.models import Agency, Ticket, TicketEvent, User, utcnow
+    from hotline.services import accounts, sla
+    app = _app(url)
+    out: list[Measurement] = []
+    with app.app_context():
+        # The busiest agency's handler (created once).
+        agency_id, n_open = db.session.execute(
+            select(Ticket.agency_id, func.count()).where(Ticket.agency_id.is_not(None),
+                                                         Ticket.sla_state.is_not(None))
+            .group_by(Ticket.agency_id).order_by(func.count().desc()).limit(1)).one()
+        agency = db.session.get(Agency, agency_id)
+        username = f"bench.{agency.code.lower()}"
+        if db.session.scalar(select(User).where(User.username == username)) is None:
+            accounts.create_user(username=username, password=f"Demo@1022-{username}",
+                                 role="handler", full_name="Bench handler", agency_code=agency.code)
+            db.session.commit()
+        handler = app.test_client()
+        _login(handler, username)
+        first = handler.get("/agency/")
+        assert first.status_code == 200
+        out.append(measure("agency inbox, first page", size,
+                           timed(lambda: _ok(handler.get("/agency/")), repeat),
+                           agency=agency.name, open_tickets=n_open))
+        # Follow "next" 20 times for a deep keyset page.
+        link, html = None, first.get_data(as_text=True)
+        for _ in range(20):
+            m = NEXT_LINK.search(html)
+            if not m:
+                break
+            link = m.group(1).replace("&amp;", "&")
+            html = handler.get(link).get_data(as_text=True)
+        if link:
+            out.append(measure("agency inbox, deep keyset page (21st)", size,
+                               timed(lambda: _ok(handler.get(link)), repeat)))
+
+        operator = app.test_client()
+        _login(operator, ctx["operator"])
+        phone = db.session.scalar(select(Ticket.contact_id).where(Ticket.contact_id.is_not(None))
+                                  .order_by(Ticket.id.desc()).limit(1))
+        from hotline.models import Contact
+        number = db.session.get(Contact, phone).phone
+        local = "0" + number[3:]
+        out.append(measure("operator caller lookup by phone", size,
+                           timed(lambda: _ok(operator.get("/operator/api/caller",
+                                                          query_string={"phone": local})), repeat)))
+        # A ticket with a long timeline (200 events).
+        code, tid = db.session.execute(select(Ticket.code, Ticket.id)
+                                       .where(Ticket.agency_id == agency_id)
+                                       .order_by(Ticket.id.desc()).limit(1)).one()
+        have = db.session.scalar(select(func.count()).select_from(TicketEvent)
+                                 .where(TicketEvent.ticket_id == tid))
+        if have < 200:
+            now = utcnow()
+            db.session.execute(TicketEvent.__table__.insert(), [
+                {"ticket_id": tid, "at": now, "type": "progress", "actor_label": "bench",
+                 "note": f"Cập nhật tiến độ lần {i}: đã kiểm tra hiện trường.", "public": i % 2 == 0,
+                 "agency_id": agency_id} for i in range(200 - have)])
+            db.session.commit()
+        out.append(measure("ticket page, 200-event timeline", size,
+                           timed(lambda: _ok(handler.get(f"/agency/tickets/{code}")), repeat)))
+
+        public = app.test_client()
+        out.append(measure("public results search 'den duong'", size,
+                           timed(lambda: _ok(public.get("/results", query_string={"q": "den duong"})),
+                                 repeat)))
+
+        manager = app.test_client()
+        _login(manager, ctx["manager"])
+        out.append(measure("overdue report", size,
+                           timed(lambda: _ok(manager.get("/manager/overdue")), max(5, repeat // 4))))
+        out.append(measure("unit ranking, one month", size,
+                           timed(lambda: _ok(manager.get("/manager/ranking",
+                                                         query_string={"period": "month"})),
+                                 max(5, repeat // 4))))
+
+        # SLA scan with 1 % of the open on-track tickets crossing "overdue".
+        open_ids = db.session.scalars(select(Ticket.id).where(Ticket.sla_state == "on_track")).all()
+        now = utcnow()
+        k = max(1, len(open_ids) // 100)
+        chosen = random.Random(size).sample(open_ids, min(k, len(open_ids)))
+        db.session.execute(update(Ticket).where(Ticket.id.in_(chosen))
+                           .values(due_soon_at=now - timedelta(hours=2), due_at=now - timedelta(hours=1)))
+        db.session.commit()
+        start = time.perf_counter()
+        report = sla.scan(now)
+        db.session.commit()
+        took = time.perf_counter() - start
+        out.append(Measurement("SLA scan, 1 % of on-track crossing", size, 1,
+                               round(took * 1000, 1), None, None, None, 0,
+                               extra={"open_on_track": len(open_ids), "crossed": len(chosen),
+                                      "overdue_reported": len(report.overdue)}))
+    return out
+
+
+def http_runs(url: str, size: int, ctx: dict, total: int, concurrency: int) -> list[Measurement]:
+    """Intake over HTTP against gunicorn, beside the bare single-INSERT baseline."""
+    from sqlalchemy import create_engine, text
+    out: list[Measurement] = []
+    env = {"DATABASE_URL": url, "BASELINE_DATABASE_URL": url, "SECRET_KEY": "bench-" + "s" * 40,
+           "TELEGRAM_BOT_TOKEN": "123:bench", "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+           "HOTLINE_PUBLIC_URL": "https://1022.example.gov.vn"}
+    env.pop("REDIS_URL", None)
+    os.environ.pop("REDIS_URL", None)
+    body = "Đèn đường hỏng trước nhà văn hóa khu phố 3".encode()
+    with gunicorn("bench.baseline_app:create_app()", env) as (base, _proc):
+        res = run_load(base, lambda i: ("POST", "/insert", body, {"Content-Type": "text/plain"}),
+                       total=total, concurrency=concurrency)
+        baseline = measure("baseline: bare Flask single-row INSERT", size, res.latencies)
+        baseline.throughput_rps, baseline.errors = round(res.throughput, 1), res.errors
+        out.append(baseline)
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with gunicorn("bench.app:create_app()", env) as (base, proc):
+        marker = uuid.uuid4().hex[:8]
+
+        def open311(i):
+            form = (f"api_key={ctx['api_key']}&service_code=CS&lat=11.53&long=106.88"
+                    f"&description=Den+duong+hong+so+{marker}-{i}&first_name=Lan"
+                    f"&device_id=bench-{marker}&phone=0912345678")
+            return ("POST", "/open311/v2/requests.json", form.encode(),
+                    {"Content-Type": "application/x-www-form-urlencoded"})
+        res = run_load(base, open311, total=total, concurrency=concurrency)
+        m = measure("intake: Open311 POST requests", size, res.latencies)
+        m.throughput_rps, m.errors = round(res.throughput, 1), res.errors
+        with engine.connect() as conn:
+            stored = conn.execute(text("SELECT count(*) FROM tickets WHERE description LIKE :p"),
+                                  {"p": f"%{marker}-%"}).scalar()
+        m.extra = {"statuses": res.statuses, "stored": stored, "lost": total - stored,
+                   "vs_baseline": round(res.throughput / baseline.throughput_rps, 2)}
+        out.append(m)
+
+        def webform(i):
+            form = (f"kind=phan_anh&description=Rac+thai+do+trom+{marker}w{i}&address=Duong+Hung+Vuong"
+                    f"&phone=0912345678&consent_publish=y")
+            return ("POST", "/submit", form.encode(), {"Content-Type": "application/x-www-form-urlencoded"})
+        res = run_load(base, webform, total=total // 2, concurrency=concurrency,
+                       ok_statuses=(200, 201, 302, 303))
+        m = measure("intake: public web form POST", size, res.latencies)
+        m.throughput_rps, m.errors = round(res.throughput, 1), res.errors
+        with engine.connect() as conn:
+            stored = conn.execute(text("SELECT count(*) FROM tickets WHERE description LIKE :p"),
+                                  {"p": f"%{marker}w%"}).scalar()
+        m.extra = {"statuses": res.statuses, "stored": stored, "lost": total // 2 - stored}
+        out.append(m)
+
+        template = json.loads((FIXTURES / "telegram_text.json").read_text())
+        distinct = total // 2
+
+        def telegram(i):
+            n = i % distinct  # the second half re-delivers the first: duplicates
+            update = json.loads(json.dumps(template))
+            update["update_id"] = 10_000_000 + size + n
+            update["message"]["chat"]["id"] = update["message"]["from"]["id"] = 7_000_000 + n
+            update["message"]["text"] += f" [{marker}t{n}]"
+            return ("POST", "/channels/telegram/webhook", json.dumps(update).encode(),
+                    {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
+        res = run_load(base, telegram, total=total, concurrency=concurrency)
+        m = measure("Telegram webhook (50 % duplicates)", size, res.latencies)
+        m.throughput_rps, m.errors = round(res.throughput, 1), res.errors
+        with engine.connect() as conn:
+            stored = conn.execute(text("SELECT count(*) FROM tickets WHERE description LIKE :p"),
+                                  {"p": f"%{marker}t%"}).scalar()
+        m.extra = {"statuses": res.statuses, "tickets": stored, "expected": distinct}
+        out.append(m)
+
+        # Memory of the web workers over 10,000 more requests.
+        workers = _children(proc.pid)
+        before = sum(_rss_kb(p) for p in workers)
+        res = run_load(base, lambda i: ("GET", "/results?q=den+duong", None, {}), total=10_000,
+                       concurrency=16)
+        after = sum(_rss_kb(p) for p in _children(proc.pid))
+        m = measure("memory: 10,000 × GET /results (all workers)", size, res.latencies)
+        m.throughput_rps, m.errors = round(res.throughput, 1), res.errors
+        m.extra = {"rss_before_kb": before, "rss_after_kb": after,
+                   "growth_kb": after - before, "workers": len(workers)}
+        out.append(m)
+    engine.dispose()
+    return out
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000",
+                        help="comma-separated ticket counts (default 100000,1000000)")
+    parser.add_argument("--ten-million", action="store_true", help="also measure at 10,000,000")
+    parser.add_argument("--requests", type=int, default=2000, help="HTTP requests per intake run")
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--repeat", type=int, default=40, help="samples per page timing")
+    parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument("--skip-http", action="store_true")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    if args.ten_million:
+        sizes.append(10_000_000)
+    results: list[Measurement] = []
+    meta: dict = {"sizes": sizes, "concurrency": args.concurrency}
+    with scratch_database("hotline_bench", keep=args.keep_db) as url:
+        progress("preparing schema and demo organisation")
+        ctx = prepare(url)
+        for size in sizes:
+            progress(f"growing to {size:,} tickets")
+            meta[f"generate_seconds_to_{size}"] = round(grow(url, size), 1)
+            progress(f"page and report timings at {size:,}")
+            results += page_timings(url, size, ctx, args.repeat)
+            if not args.skip_http:
+                progress(f"HTTP intake at {size:,}")
+                results += http_runs(url, size, ctx, args.requests, args.concurrency)
+            print_table(results)
+    path = write_results("run", results, **meta)
+    print()
+    print_table(results)
+    print(f"\nwritten: {path}")
+
+
+if __name__ == "__main__":
+    main()
