@@ -431,7 +431,7 @@ def nearby_open(field_code: str | None, *, lat: float | None = None, lon: float 
     if fid is None:
         return []
     radius_m = max(50, min(int(radius_m), 2000))
-    query = select(Ticket)
+    query = select(Ticket).options(joinedload(Ticket.contact))
     if lat is not None and lon is not None:
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise ValidationError("Toạ độ không hợp lệ.", code="invalid_location")
