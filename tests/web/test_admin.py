@@ -223,3 +223,26 @@ def test_sla_policy_and_calendar_pages(admin_client, org):
     assert resp.status_code == 302
     assert audit_count(entity="calendar", action="create") == 1
     assert "31/12/2026" in admin_client.get("/admin/calendar").get_data(as_text=True)
+
+
+def test_privacy_page_exports_and_erases_with_audit(client, make_user, receive):
+    from hotline.domain.messages import ContactHandle
+    receive(external_id="pv1", contact=ContactHandle(name="Lê Thị Hoa", phone="0912345678"))
+    make_user("operator", username="dtv-p")
+    login(client, "dtv-p")
+    page = client.get("/privacy/?phone=0912 345 678").get_data(as_text=True)
+    assert "Lê Thị Hoa" in page
+    from hotline.models import Contact
+    contact_id = db.session.scalar(select(Contact.id))
+    refused = client.post(f"/privacy/{contact_id}/export", data={"verification": ""})
+    assert refused.status_code == 302 and audit_count() == 0
+    resp = client.post(f"/privacy/{contact_id}/export", data={"verification": "CCCD"})
+    assert resp.status_code == 200 and resp.mimetype == "application/json"
+    assert "attachment" in resp.headers["Content-Disposition"] and "Lê Thị Hoa" in resp.get_data(as_text=True)
+    assert audit_count(action="privacy_export") == 1
+    unconfirmed = client.post(f"/privacy/{contact_id}/erase", data={"verification": "CCCD"})
+    assert unconfirmed.status_code == 302 and audit_count(action="privacy_erase") == 0
+    client.post(f"/privacy/{contact_id}/erase", data={"verification": "CCCD", "confirm": "yes"})
+    assert audit_count(action="privacy_erase") == 1
+    db.session.expire_all()
+    assert db.session.get(Contact, contact_id).phone is None
