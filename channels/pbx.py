@@ -33,7 +33,8 @@ def _authorised() -> bool:
 def call_event():
     """Store one ringing call; 200 with its id (a repeated ``call_id`` changes nothing)."""
     if not _authorised():
-        return jsonify(error={"code": 401, "message": "Sai hoặc thiếu khóa bí mật của tổng đài."}), 401
+        return jsonify(error={"code": 401,
+                              "message": "Sai hoặc thiếu khóa bí mật của tổng đài."}), 401
     data = request.get_json(silent=True) if request.is_json else request.form.to_dict()
     if not isinstance(data, dict):
         return jsonify(error={"code": 400, "message": "Nội dung yêu cầu không hợp lệ."}), 400

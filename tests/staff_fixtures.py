@@ -95,4 +95,5 @@ class QueryCounter:
     def count(self) -> int:
         # Savepoint and transaction bookkeeping is not a query of the page.
         return sum(1 for s in self.statements
-                   if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "BEGIN", "PRAGMA")))
+                   if not s.lstrip().upper().startswith(
+                       ("SAVEPOINT", "RELEASE", "BEGIN", "PRAGMA")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DDL, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import DDL, ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.extensions import db
@@ -48,6 +48,17 @@ class CallEvent(db.Model):
 
     __table_args__ = (Index("ix_call_events_extension", "extension", "id"),)
 
+
+# The agency inbox: one agency's open tickets in due order, so a page is a short index walk
+# however many tickets the agency has (the status list matches tickets.AGENCY_OPEN).
+_AGENCY_OPEN_SQL = ("status IN ('assigned', 'in_progress', 'waiting_citizen', 'resolved', "
+                    "'reopened')")
+Index("ix_tickets_agency_open_due", Ticket.agency_id, Ticket.due_at, Ticket.id,
+      postgresql_where=text(_AGENCY_OPEN_SQL), sqlite_where=text(_AGENCY_OPEN_SQL))
+# Duplicates merged into a ticket (its page, and who hears its result).
+Index("ix_tickets_merged_into", Ticket.merged_into_id,
+      postgresql_where=text("merged_into_id IS NOT NULL"),
+      sqlite_where=text("merged_into_id IS NOT NULL"))
 
 # Accent-free search over tickets: LIKE '%…%' uses a trigram GIN index on PostgreSQL.
 # SQLite has no pg_trgm; there the search scans (the embedded default is small).

@@ -96,7 +96,8 @@ def log_call(actor: User, call: NewCall, *, now: datetime | None = None) -> Call
         handling.answer_directly(actor, ticket, answer=call.answer,
                                  kb_article_id=call.kb_article_id, now=now)
     elif call.decision == "forward":
-        routed_as_chosen = ticket.status == Status.ASSIGNED and call.agency_id in (None, ticket.agency_id)
+        routed_as_chosen = (ticket.status == Status.ASSIGNED
+                            and call.agency_id in (None, ticket.agency_id))
         if not routed_as_chosen:
             handling.forward(actor, ticket, agency_id=call.agency_id, reason=call.reason,
                              notify=False, now=now)
@@ -127,7 +128,10 @@ def _refresh_acknowledgement(ticket: Ticket) -> None:
 
 def record_call_event(*, caller: str | None, extension: str | None, call_id: str | None = None,
                       now: datetime | None = None) -> tuple[CallEvent, bool]:
-    """Store a ringing call for an extension; ``(row, created)``. A repeated ``call_id`` is a no-op."""
+    """Store a ringing call for an extension; ``(row, created)``.
+
+    A repeated ``call_id`` is a no-op (the PBX may retry).
+    """
     extension = text.clean_text(extension, max_length=16, field="số máy lẻ", required=True,
                                 multiline=False)
     caller = text.clean_text(caller, max_length=64, field="số gọi đến", required=True,

@@ -91,7 +91,8 @@ def _is_lead_agency_staff(actor: User, ticket: Ticket) -> bool:
 
 def _require_lead_agency(actor: User, ticket: Ticket) -> None:
     if not _is_lead_agency_staff(actor, ticket):
-        raise PermissionDenied("Chỉ cán bộ của cơ quan chủ trì xử lý phiếu được thực hiện thao tác này.")
+        raise PermissionDenied(
+            "Chỉ cán bộ của cơ quan chủ trì xử lý phiếu được thực hiện thao tác này.")
 
 
 def _require_agency_lead(actor: User, ticket: Ticket) -> None:
@@ -219,7 +220,8 @@ def apply_classification(ticket: Ticket, *, field_id=None, area_id=None, kind=No
     if priority is not None and priority != ticket.priority:
         changes["priority"] = [ticket.priority, priority]
         ticket.priority = priority
-    if changes.keys() & {"field_id", "kind", "priority"} and ticket.sla_state not in (None, "paused"):
+    policy_inputs = changes.keys() & {"field_id", "kind", "priority"}
+    if policy_inputs and ticket.sla_state not in (None, "paused"):
         sla.start_clock(ticket, ticket.received_at)
     return changes
 
@@ -331,7 +333,8 @@ def merge_duplicate(actor: User, ticket: Ticket, *, into_code: str, note: str | 
     ticket.closed_at = now
     sla.stop_clock(ticket)
     _move(ticket, Status.REJECTED, "merged", actor=actor, now=now, public=True,
-          note=f"Trùng nội dung với phiếu {kept.code}; gộp vào phiếu đó." + (f" {note}" if note else ""),
+          note=f"Trùng nội dung với phiếu {kept.code}; gộp vào phiếu đó."
+               + (f" {note}" if note else ""),
           data={"reason": "duplicate", "merged_into_id": kept.id, "merged_into_code": kept.code})
     who = ticket.contact.name if ticket.contact and ticket.contact.name else "người dân"
     events.record(kept, "duplicate_linked", actor=actor, at=now,
@@ -339,7 +342,8 @@ def merge_duplicate(actor: User, ticket: Ticket, *, into_code: str, note: str | 
                   data={"ticket_id": ticket.id, "code": ticket.code,
                         "contact_id": ticket.contact_id})
     _notify(ticket, "merged",
-            f"Tổng đài 1022: Phản ánh {ticket.code} của ông/bà trùng nội dung với phiếu {kept.code} "
+            f"Tổng đài 1022: Phản ánh {ticket.code} của ông/bà trùng nội dung với phiếu "
+            f"{kept.code} "
             f"đang được xử lý. Kết quả sẽ được gửi đến ông/bà.", key=f"merged:{ticket.code}")
     return kept
 
@@ -349,7 +353,8 @@ def reject(actor: User, ticket: Ticket, *, reason: str, note: str | None = None,
     """Refuse the ticket: spam, out of scope (tell the citizen where to go), or another reason."""
     _require_operator(actor)
     if reason not in REJECT_REASONS:
-        raise ValidationError("Vui lòng chọn lý do từ chối.", code="reason_required", field="reason")
+        raise ValidationError("Vui lòng chọn lý do từ chối.", code="reason_required",
+                              field="reason")
     note = _clean(note, "ghi chú", required=reason == "other")
     where = _clean(where, "nơi người dân cần liên hệ", required=reason == "out_of_scope")
     now = _now(now)
@@ -462,13 +467,14 @@ def request_extension(actor: User, ticket: Ticket, *, new_due_at: datetime | Non
 
 def resolve(actor: User, ticket: Ticket, *, result: str, files: tuple[IncomingAttachment, ...] = (),
             reason_without_parts: str | None = None, now: datetime | None = None) -> None:
-    """Report the result. With ``requires_result_approval`` it waits for the lead; else it is final."""
+    """Report the result: it waits for the lead if the agency requires approval, else is final."""
     _require_lead_agency(actor, ticket)
     result = _long_text(result, "kết quả xử lý")
     if len(files) > MAX_FILES:
         raise ValidationError(f"Tối đa {MAX_FILES} tệp đính kèm.", code="too_many_files")
     pending = db.session.scalars(
-        select(TicketCohandler).where(TicketCohandler.ticket_id == ticket.id, TicketCohandler.status == "pending")).all()
+        select(TicketCohandler).where(TicketCohandler.ticket_id == ticket.id,
+                                      TicketCohandler.status == "pending")).all()
     reason_without_parts = _clean(reason_without_parts, "lý do", required=False)
     if pending and not reason_without_parts:
         names = ", ".join(r.agency.name for r in pending)
@@ -543,7 +549,8 @@ def add_cohandler(actor: User, ticket: Ticket, *, agency_id: int | None,
                           status="pending", request_note=request_note, created_at=_now(now))
     db.session.add(row)
     events.record(ticket, "cohandler_added", actor=actor, at=_now(now),
-                  note=f"Mời {agency.name} phối hợp xử lý." + (f" {request_note}" if request_note else ""),
+                  note=f"Mời {agency.name} phối hợp xử lý."
+                       + (f" {request_note}" if request_note else ""),
                   data={"agency_id": agency.id})
     db.session.flush()
     return row

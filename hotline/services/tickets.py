@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import Select, and_, false, func, or_, select, true, tuple_
+from sqlalchemy import Select, and_, false, func, or_, select, true, tuple_, union
 from sqlalchemy.orm import joinedload
 
 from hotline.domain import codes, text
@@ -226,8 +226,8 @@ def _paged(query: Select, order: Order, cursor: Cursor | None, limit: int) -> Pa
     else:
         col, desc = Ticket.received_at, True
     if cursor is not None:
-        here = tuple_(col, Ticket.id)
-        query = query.where(here < (cursor.key, cursor.id) if desc else here > (cursor.key, cursor.id))
+        here, there = tuple_(col, Ticket.id), (cursor.key, cursor.id)
+        query = query.where(here < there if desc else here > there)
     query = query.order_by(col.desc() if desc else col, Ticket.id.desc() if desc else Ticket.id)
     rows = list(db.session.scalars(query.options(*_row_loads()).limit(limit + 1)).unique())
     next_cursor = None
@@ -256,15 +256,33 @@ def cohandlers_of(tickets: list[Ticket]) -> dict[int, list[TicketCohandler]]:
 
 def agency_inbox(actor: User, flt: TicketFilter = TicketFilter(), *, cursor: Cursor | None = None,
                  limit: int = PAGE_SIZE, now: datetime | None = None) -> Page:
-    """Open tickets of the actor's agency (lead or co-handling), by due time."""
+    """Open tickets of the actor's agency (lead or co-handling), by due time.
+
+    The lead agency's tickets and the co-handled ones are two keyset walks,
+    each stopping after one page (``ix_tickets_agency_open_due`` and the
+    co-handlers index); the page is the first rows of their union. One OR over
+    both would make PostgreSQL read every open ticket of a busy agency.
+    """
     if not is_agency_staff(actor):
         raise PermissionDenied("Chỉ cán bộ của cơ quan xử lý có hộp phiếu.")
     now = now or utcnow()
     statuses = [s.value for s in AGENCY_OPEN]
     if flt.status and flt.status not in statuses:
         raise ValidationError("Trạng thái lọc không hợp lệ.", code="invalid_filter")
-    query = visible_tickets(actor).where(Ticket.status.in_(statuses))
-    return _paged(_filtered(query, flt, now), "due", cursor, limit)
+    limit = max(1, min(int(limit), MAX_PAGE_SIZE))
+
+    def walk(query: Select):
+        query = _filtered(query.where(Ticket.status.in_(statuses)), flt, now)
+        if cursor is not None:
+            query = query.where(tuple_(Ticket.due_at, Ticket.id) > (cursor.key, cursor.id))
+        return query.order_by(Ticket.due_at, Ticket.id).limit(limit + 1).subquery()
+
+    lead = walk(select(Ticket.id).where(Ticket.agency_id == actor.agency_id))
+    shared = walk(select(Ticket.id)
+                  .join(TicketCohandler, TicketCohandler.ticket_id == Ticket.id)
+                  .where(TicketCohandler.agency_id == actor.agency_id))
+    ids = union(select(lead.c.id), select(shared.c.id))
+    return _paged(select(Ticket).where(Ticket.id.in_(ids)), "due", None, limit)
 
 
 def approvals_queue(actor: User, *, cursor: Cursor | None = None, limit: int = PAGE_SIZE) -> Page:
@@ -327,8 +345,10 @@ def ticket_detail(actor: User, code: str) -> TicketDetail:
     duplicates = list(db.session.scalars(
         select(Ticket).options(joinedload(Ticket.contact))
         .where(Ticket.merged_into_id == ticket.id).order_by(Ticket.id)))
-    merged_into = (db.session.scalar(visible_tickets(actor).where(Ticket.id == ticket.merged_into_id))
-                   if ticket.merged_into_id else None)
+    merged_into = None
+    if ticket.merged_into_id:
+        merged_into = db.session.scalar(
+            visible_tickets(actor).where(Ticket.id == ticket.merged_into_id))
     created_by = db.session.get(User, ticket.created_by_id) if ticket.created_by_id else None
     return TicketDetail(ticket, events, attachments, cohandlers, chain, duplicates, merged_into,
                         created_by)
@@ -417,19 +437,36 @@ def last_event_notes(ticket_ids: list[int], event_type: str) -> dict[int, Ticket
 
 
 def inbox_counts(actor: User, *, now: datetime | None = None) -> dict[str, int]:
-    """How many of the agency's open tickets are overdue, due soon, waiting, new: one aggregate."""
+    """How many of the agency's open tickets are overdue, due soon, waiting, not yet accepted.
+
+    Three aggregates that read indexes only (``ix_tickets_agency_inbox`` by status,
+    ``ix_tickets_agency_sla`` by SLA state, the co-handlers index), not the tickets.
+    """
     if not is_agency_staff(actor):
         return {}
     now = now or utcnow()
+    statuses = [s.value for s in AGENCY_OPEN]
     overdue = overdue_condition(now)
-    row = db.session.execute(
-        select(func.count(),
-               func.count().filter(overdue),
-               func.count().filter(and_(Ticket.sla_state == "due_soon", ~overdue)),
-               func.count().filter(Ticket.status == Status.WAITING_CITIZEN.value),
-               func.count().filter(Ticket.status.in_((Status.ASSIGNED.value,
-                                                      Status.REOPENED.value))),
-               func.count().filter(Ticket.status == Status.RESOLVED.value))
-        .select_from(Ticket)
-        .where(scope_condition(actor), Ticket.status.in_([s.value for s in AGENCY_OPEN]))).one()
-    return dict(zip(("open", "overdue", "due_soon", "waiting", "new", "resolved"), row, strict=True))
+    due_soon = and_(Ticket.sla_state == "due_soon", Ticket.due_at > now)
+    by_status = dict(db.session.execute(
+        select(Ticket.status, func.count())
+        .where(Ticket.agency_id == actor.agency_id, Ticket.status.in_(statuses))
+        .group_by(Ticket.status)).all())
+    # A running or paused clock means an open ticket (the clock stops when the work is done).
+    late, soon = db.session.execute(
+        select(func.count().filter(overdue), func.count().filter(due_soon))
+        .where(Ticket.agency_id == actor.agency_id, Ticket.sla_state.is_not(None))).one()
+    co_open, co_late, co_soon = db.session.execute(
+        select(func.count(), func.count().filter(overdue), func.count().filter(due_soon))
+        .select_from(TicketCohandler).join(Ticket, Ticket.id == TicketCohandler.ticket_id)
+        .where(TicketCohandler.agency_id == actor.agency_id, Ticket.status.in_(statuses),
+               Ticket.agency_id != actor.agency_id)).one()
+    return {
+        "open": sum(by_status.values()) + co_open,
+        "overdue": late + co_late,
+        "due_soon": soon + co_soon,
+        "waiting": by_status.get(Status.WAITING_CITIZEN.value, 0),
+        "new": by_status.get(Status.ASSIGNED.value, 0) + by_status.get(Status.REOPENED.value, 0),
+        "resolved": by_status.get(Status.RESOLVED.value, 0),
+        "cohandled": co_open,
+    }

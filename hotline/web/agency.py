@@ -6,7 +6,7 @@ exist).
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, render_template, request
+from flask import Blueprint, abort, flash, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -100,7 +100,8 @@ def _note(t, v):
 
 
 def _extension(t, v):
-    handling.request_extension(current_user, t, new_due_at=common.parse_local_datetime(v.get("new_due")),
+    handling.request_extension(current_user, t,
+                               new_due_at=common.parse_local_datetime(v.get("new_due")),
                                reason=v.get("reason"))
     return _("Đã gửi đề nghị gia hạn; chờ lãnh đạo phê duyệt.")
 
@@ -147,6 +148,6 @@ def ticket_action(code: str, action: str):
     handler = ACTIONS.get(action)
     if handler is None:
         abort(404)
-    return common.run_action(action, code, handler,
-                             lambda errors, values, status: _ticket_page(code, errors, values, status),
-                             ".ticket")
+    return common.run_action(
+        action, code, handler,
+        lambda errors, values, status: _ticket_page(code, errors, values, status), ".ticket")

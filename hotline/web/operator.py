@@ -174,7 +174,8 @@ def tickets_list():
     except ValidationError as exc:
         flash(exc.message, "error")
         page = tickets.all_tickets(current_user, flt)
-    return render_template("operator/tickets.html", page=page, flt=flt, statuses=list(LABELS_VI.items()),
+    return render_template("operator/tickets.html", page=page, flt=flt,
+                           statuses=list(LABELS_VI.items()),
                            slas=common.sla_map(page.rows),
                            next_url=common.page_url(".tickets", page.next_cursor),
                            first_url=common.first_page_url(".tickets"),
@@ -265,6 +266,6 @@ def ticket_action(code: str, action: str):
     handler = ACTIONS.get(action)
     if handler is None:
         abort(404)
-    return common.run_action(action, code, handler,
-                             lambda errors, values, status: _ticket_page(code, errors, values, status),
-                             ".ticket")
+    return common.run_action(
+        action, code, handler,
+        lambda errors, values, status: _ticket_page(code, errors, values, status), ".ticket")

@@ -34,7 +34,8 @@ def sign_out(page) -> None:
 def seed_workload(receive, staff, org) -> None:
     """A realistic day: a dozen tickets for Đồng Xoài in every state, two knowledge articles."""
     texts = [
-        ("Cây xanh gãy cành đè lên vỉa hè đường Hùng Vương, nguy hiểm cho người đi bộ.", "TTDT", "25432", 40),
+        ("Cây xanh gãy cành đè lên vỉa hè đường Hùng Vương, nguy hiểm cho người đi bộ.", "TTDT",
+         "25432", 40),
         ("Đèn chiếu sáng khu phố 3 phường Tân Bình tắt cả tuần nay.", "CS", "25435", 30),
         ("Lấn chiếm vỉa hè bán hàng trước chợ Tân Phú vào buổi sáng.", "TTDT", "25432", 12),
         ("Đèn đường trước trường tiểu học Tân Bình chập chờn ban đêm.", "CS", "25435", 6),
@@ -196,4 +197,5 @@ def test_pbx_call_fills_the_console_and_triage_routes_a_returned_ticket(app, pag
     expect(page.locator(".suggestion")).to_contain_text("Điện lực Bình Phước")
     screenshot(page, "operator-ticket")
     page.get_by_role("button", name="Chuyển", exact=True).click()
-    expect(page.locator(".flash-success")).to_contain_text("Đã chuyển phiếu đến Điện lực Bình Phước")
+    expect(page.locator(".flash-success")).to_contain_text(
+        "Đã chuyển phiếu đến Điện lực Bình Phước")

@@ -65,7 +65,8 @@ def test_handlers_see_only_their_agencys_tickets(receive, staff):
     other = db.session.get(Ticket, receive(external_id="c2", field_code="XD", force_new=True,
                                            text="Công trình xây không phép").ticket_id)
     assert other.agency.code == "SO-XD"
-    seen = lambda user: set(db.session.scalars(tickets.visible_tickets(user)))
+    def seen(user):
+        return set(db.session.scalars(tickets.visible_tickets(user)))
     assert seen(staff.handler) == {mine} and seen(staff.lead) == {mine}
     assert seen(staff.other_handler) == {other}
     assert seen(staff.operator) == seen(staff.manager) == {mine, other}
@@ -413,8 +414,9 @@ def test_inbox_filters_sorts_and_pages(receive, staff, org):
                                     cursor=tickets.Cursor.decode(page.next_cursor))
         seen += [t.code for t in page.rows]
     assert seen == [old.code, *codes]
-    search = lambda q, **kw: [t.code for t in tickets.agency_inbox(
-        staff.handler, tickets.TicketFilter(search=q, **kw)).rows]
+    def search(q, **kw):
+        flt = tickets.TicketFilter(search=q, **kw)
+        return [t.code for t in tickets.agency_inbox(staff.handler, flt).rows]
     assert search("den DUONG") == [old.code, codes[1], codes[3], codes[5]]
     assert search("đèn đường số 3") == [codes[3]]
     assert search(codes[4].lower()) == [codes[4]]

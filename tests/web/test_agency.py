@@ -97,7 +97,8 @@ def test_handler_accepts_asks_notes_and_resolves(client, staff, receive):
     assert resp.status_code == 303
     assert db.session.scalar(select(TicketEvent).where(TicketEvent.type == "extension_requested"))
     resp = client.post(f"/agency/tickets/{t.code}/resolve",
-                       data={"result": "Đã thay bóng đèn", "files": (io.BytesIO(b"png"), "sau.png")},
+                       data={"result": "Đã thay bóng đèn",
+                             "files": (io.BytesIO(b"png"), "sau.png")},
                        content_type="multipart/form-data", follow_redirects=True)
     assert "kết quả đã được gửi đến người dân" in resp.get_data(as_text=True)
     done = ticket(t.code)
@@ -121,7 +122,8 @@ def test_lead_approves_from_the_approvals_page(client, staff, receive, org):
     page = client.get("/agency/approvals").get_data(as_text=True)
     assert t.code in page and "Đã sửa" in page
     resp = client.post(f"/agency/tickets/{t.code}/send_back", data={"reason": ""})
-    assert resp.status_code == 400 and "Vui lòng nhập lý do trả lại kết quả" in resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "Vui lòng nhập lý do trả lại kết quả" in resp.get_data(as_text=True)
     resp = client.post(f"/agency/tickets/{t.code}/approve", data={"return_to": "approvals"})
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/agency/approvals")
     assert ticket(t.code).status == "approved"
@@ -147,7 +149,8 @@ def test_co_handling_through_the_pages(client, staff, receive, org):
     login(client, staff.handler)
     client.post(f"/agency/tickets/{t.code}/accept")
     client.post(f"/agency/tickets/{t.code}/cohandler_add",
-                data={"agency_id": org.agencies["DIENLUC"].id, "request_note": "Kiểm tra lưới điện"})
+                data={"agency_id": org.agencies["DIENLUC"].id,
+                      "request_note": "Kiểm tra lưới điện"})
     client.post("/logout")
     login(client, staff.co_handler)
     inbox = client.get("/agency/").get_data(as_text=True)
