@@ -189,10 +189,11 @@ class SmsAdapter(ChannelAdapter):
         """Map the gateway's answer to a result or a transient/permanent error."""
         status = response.status_code
         data = self._json(response)
-        if status >= 500 or status in (408, 429):
-            raise TransientDeliveryError(f"SMS gateway HTTP {status}: {self._reason(data, response)}")
         if status >= 400:
-            raise PermanentDeliveryError(f"SMS gateway HTTP {status}: {self._reason(data, response)}")
+            reason = f"SMS gateway HTTP {status}: {self._reason(data, response)}"
+            if status >= 500 or status in (408, 429):
+                raise TransientDeliveryError(reason)
+            raise PermanentDeliveryError(reason)
         rule = str(self.config.get("SMS_GATEWAY_SUCCESS") or "").strip()
         if rule:
             path, _, accepted = rule.partition("=")

@@ -71,7 +71,7 @@ def deliver(outbox_id: int) -> str:
         commit()
         log.info("outbox %s attempt %s failed (%s): %s", outbox_id, claim.attempt, status, exc)
         return status
-    except Exception as exc:  # noqa: BLE001 - an adapter bug must not lose the message
+    except Exception as exc:  # an adapter bug must not lose the message
         log.exception("outbox %s: channel %s raised", outbox_id, claim.channel)
         status = delivery.record_failure(claim, f"{type(exc).__name__}: {exc}", transient=True,
                                          now=utcnow())

@@ -94,7 +94,7 @@ def run_deferred() -> None:
         if queue is not None and is_async():
             try:
                 enqueue(func, *args, queue=queue, **kwargs)
-            except Exception:  # noqa: BLE001 - committed work waits for the cron relay
+            except Exception:  # committed work waits for the cron relay
                 log.warning("could not enqueue %s after commit; the relay will catch up",
                             getattr(func, "__name__", func), exc_info=True)
             continue

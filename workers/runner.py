@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import time
 
 import click
+import redis
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from redis import Redis
@@ -19,6 +22,8 @@ from rq import SimpleWorker, Worker
 
 from hotline.extensions import db
 from workers.queue import QUEUES
+
+log = logging.getLogger(__name__)
 
 
 class _AppContextMixin:
@@ -29,13 +34,13 @@ class _AppContextMixin:
         self._parent_pid = os.getpid()
         super().__init__(*args, **kwargs)
 
-    def perform_job(self, job, queue):
+    def perform_job(self, job, queue, *args, **kwargs):
         with self.app.app_context():
             if os.getpid() != self._parent_pid:
                 # A forked horse: forget the parent's pooled connections without closing them.
                 db.engine.dispose(close=False)
             try:
-                return super().perform_job(job, queue)
+                return super().perform_job(job, queue, *args, **kwargs)
             finally:
                 db.session.remove()
 
@@ -70,7 +75,42 @@ def worker_command(queues: tuple[str, ...], burst: bool, simple: bool, name: str
         raise click.ClickException(f"Unknown queue(s): {', '.join(unknown)}. "
                                    f"Known: {', '.join(QUEUES)}.")
     worker_class = AppContextSimpleWorker if simple else AppContextWorker
-    worker = worker_class(list(queues or QUEUES), connection=worker_connection(app), app=app,
-                          name=name)
     logging.getLogger("workers").setLevel(logging.INFO)
-    worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    run_until_stopped(lambda: worker_class(list(queues or QUEUES),
+                                           connection=worker_connection(app), app=app, name=name),
+                      burst=burst)
+
+
+def run_until_stopped(make_worker, *, burst: bool = False, max_wait: float = 30.0) -> None:
+    """Run rq workers until asked to stop, starting a new one when one dies of a Redis error.
+
+    rq's work loop quits on a Redis error outside its blocking pop (e.g. Redis
+    restarted while a job finished); a hotline worker outlives that itself
+    instead of depending on a supervisor. Jobs lost with Redis are found again
+    by the cron relay (outbox rows) or the next periodic run.
+    """
+    wait = 1.0
+    while True:
+        worker = None
+        started = time.monotonic()
+        try:
+            worker = make_worker()
+            worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            log.warning("worker: Redis unavailable (%s)", exc)
+        if burst or (worker is not None and worker._shutdown_requested_date is not None):
+            return
+        if time.monotonic() - started > 60:
+            wait = 1.0
+        log.warning("worker stopped unexpectedly; starting a new one in %.0fs", wait)
+        _sleep_interruptibly(wait)
+        wait = min(wait * 2, max_wait)
+
+
+def _sleep_interruptibly(seconds: float) -> None:
+    """Sleep; SIGTERM/SIGINT now mean "stop" (rq's handlers belong to the dead worker)."""
+    def stop(signum, frame):
+        raise SystemExit(0)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    time.sleep(seconds)

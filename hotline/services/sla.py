@@ -177,7 +177,8 @@ class _People:
     def agency_name(self, agency_id: int | None) -> str:
         if self._agencies is None:
             self._agencies = dict(db.session.execute(select(Agency.id, Agency.name)).all())
-        return self._agencies.get(agency_id, "(chưa phân công)") if agency_id else "(chưa phân công)"
+        unassigned = "(chưa phân công)"
+        return self._agencies.get(agency_id, unassigned) if agency_id else unassigned
 
     @staticmethod
     def leads(agency_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:

@@ -9,8 +9,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from channels.base import (OutboundMessage, PermanentDeliveryError, TransientDeliveryError,
-                           get_adapter)
+from channels.base import (
+    OutboundMessage,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+    get_adapter,
+)
 from channels.sms import DEFAULT_BODY, SmsAdapter, request_id, strip_diacritics
 from tests.channels.fake_sms import API_KEY, BODY_TEMPLATE, FakeSmsGateway
 
@@ -19,8 +23,8 @@ TEXT = ("Tổng đài 1022 đã tiếp nhận phản ánh của bạn. Mã phi�
 
 
 def sms(**kw) -> OutboundMessage:
-    values = dict(key="ack:PA-26-004213", channel="sms", recipient="+84912345678", text=TEXT,
-                  ticket_code="PA-26-004213")
+    values = {"key": "ack:PA-26-004213", "channel": "sms", "recipient": "+84912345678",
+              "text": TEXT, "ticket_code": "PA-26-004213"}
     values.update(kw)
     return OutboundMessage(**values)
 
@@ -164,7 +168,8 @@ def test_get_gateway_with_a_url_template(recorder):
 
 
 def test_form_post_with_the_default_body_and_no_accents(recorder):
-    adapter = SmsAdapter({"SMS_GATEWAY_URL": recorder.base + "/sms", "SMS_GATEWAY_METHOD": "post_form",
+    adapter = SmsAdapter({"SMS_GATEWAY_URL": recorder.base + "/sms",
+                          "SMS_GATEWAY_METHOD": "post_form",
                           "SMS_SENDER_NAME": "TONGDAI1022", "SMS_STRIP_DIACRITICS": "1"})
     adapter.send(sms(text="Đèn đường Phú Riềng ĐỎ"))
     [req] = recorder.seen

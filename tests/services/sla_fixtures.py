@@ -83,8 +83,9 @@ def recipients(purpose: str, ticket_id: int | None = None) -> list[str]:
 
 
 def event_types(ticket_id: int) -> list[str]:
-    return list(db.session.scalars(select(TicketEvent.type).where(TicketEvent.ticket_id == ticket_id)
-                                   .order_by(TicketEvent.id)))
+    return list(db.session.scalars(
+        select(TicketEvent.type).where(TicketEvent.ticket_id == ticket_id)
+        .order_by(TicketEvent.id)))
 
 
 def counts() -> tuple[int, int]:

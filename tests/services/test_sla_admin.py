@@ -63,14 +63,14 @@ def test_only_administrators(staff, who):
 
 
 @pytest.mark.parametrize("changes, code", [
-    (dict(name="  "), "required"),
-    (dict(field_code="NOPE"), "unknown_field"),
-    (dict(resolution_minutes=0), "invalid_policy"),
-    (dict(resolution_minutes="abc"), "invalid_policy"),
-    (dict(first_response_minutes=2000), "invalid_policy"),  # longer than the resolution
-    (dict(kind="khieu_nai"), "invalid_policy"),
-    (dict(priority="rush"), "invalid_policy"),
-    (dict(due_soon_fraction=1.5), "invalid_policy"),
+    ({"name": "  "}, "required"),
+    ({"field_code": "NOPE"}, "unknown_field"),
+    ({"resolution_minutes": 0}, "invalid_policy"),
+    ({"resolution_minutes": "abc"}, "invalid_policy"),
+    ({"first_response_minutes": 2000}, "invalid_policy"),  # longer than the resolution
+    ({"kind": "khieu_nai"}, "invalid_policy"),
+    ({"priority": "rush"}, "invalid_policy"),
+    ({"due_soon_fraction": 1.5}, "invalid_policy"),
 ])
 def test_bad_policies_are_refused_and_nothing_is_written(admin, changes, code):
     from dataclasses import replace

@@ -149,7 +149,7 @@ def test_an_interrupted_attempt_is_resent_with_the_same_key(org, gateway):
     receive_and_commit()
     row = ack_row()
     make_due(row.id)
-    state, claim = delivery.claim(row.id, utcnow())
+    _state, claim = delivery.claim(row.id, utcnow())
     db.session.commit()
     from channels.base import OutboundMessage, get_adapter
     from flask import current_app
