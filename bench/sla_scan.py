@@ -37,7 +37,7 @@ COLUMNS = ("id", "code", "kind", "channel", "external_id", "title", "description
            "sla_paused_seconds", "consent_publish", "privacy_requested", "reopened_count",
            "returned_count", "status_token", "updated_at")
 # Ticket id % 1000 → what it is (see the module docstring).
-DUE_SOON, OVERDUE, ESCALATE, FIRST_RESPONSE = range(0, 4), range(4, 8), (8,), (9,)
+DUE_SOON, OVERDUE, ESCALATE, FIRST_RESPONSE = range(4), range(4, 8), (8,), (9,)
 ESCALATED_LONG_AGO = range(10, 30)
 
 
@@ -121,13 +121,13 @@ def reset() -> None:
 
     from hotline.extensions import db
     for sql in (
-        "UPDATE tickets SET sla_state = 'on_track' WHERE sla_state = 'due_soon' "
-        "AND id % 1000 IN (0, 1, 2, 3)",
-        "UPDATE tickets SET sla_state = 'due_soon' WHERE sla_state = 'overdue' "
-        "AND id % 1000 IN (4, 5, 6, 7)",
+        ("UPDATE tickets SET sla_state = 'on_track' WHERE sla_state = 'due_soon' "
+         "AND id % 1000 IN (0, 1, 2, 3)"),
+        ("UPDATE tickets SET sla_state = 'due_soon' WHERE sla_state = 'overdue' "
+         "AND id % 1000 IN (4, 5, 6, 7)"),
         "UPDATE tickets SET escalated_at = NULL WHERE escalated_at IS NOT NULL AND id % 1000 = 8",
-        "UPDATE tickets SET first_response_breached_at = NULL "
-        "WHERE first_response_breached_at IS NOT NULL",
+        ("UPDATE tickets SET first_response_breached_at = NULL "
+         "WHERE first_response_breached_at IS NOT NULL"),
         "DELETE FROM outbox", "DELETE FROM ticket_events",
     ):
         db.session.execute(text(sql))
