@@ -47,7 +47,11 @@ EVENT_LABELS = {
     "duplicate_linked": _l("Phiếu trùng được gộp vào"), "rejected": _l("Từ chối"),
     "cohandler_added": _l("Mời phối hợp"), "cohandler_part": _l("Phần phối hợp"),
     "cohandler_done": _l("Hoàn thành phối hợp"), "sla_due_soon": _l("Sắp đến hạn"),
-    "sla_overdue": _l("Quá hạn"), "published": _l("Công khai kết quả"),
+    "sla_overdue": _l("Quá hạn"), "sla_escalated": _l("Báo lãnh đạo (quá hạn lâu)"),
+    "sla_first_response_overdue": _l("Chậm tiếp nhận"), "published": _l("Công khai kết quả"),
+    "unpublished": _l("Gỡ công khai"), "photo_location": _l("Vị trí từ ảnh"),
+    "quality_review": _l("Đánh giá chất lượng"), "privacy_erased": _l("Xóa dữ liệu cá nhân"),
+    "extension_decided": _l("Quyết định gia hạn"),
     "reopened": _l("Mở lại"), "closed": _l("Đóng phiếu"), "rated": _l("Người dân đánh giá"),
 }
 

@@ -199,3 +199,14 @@ def test_pbx_call_fills_the_console_and_triage_routes_a_returned_ticket(app, pag
     page.get_by_role("button", name="Chuyển", exact=True).click()
     expect(page.locator(".flash-success")).to_contain_text(
         "Đã chuyển phiếu đến Điện lực Bình Phước")
+
+    # A question from the web answered on the spot with a knowledge-base article.
+    page.goto(f"{page.base_url}/operator/tickets/{unrouted_code}")
+    page.locator("#act-answer > summary").click()
+    page.get_by_label("Tra cứu hướng dẫn").fill("den chieu sang")
+    page.get_by_role("button", name="Dùng câu trả lời này").first.click()
+    expect(page.locator("#an-answer")).to_have_value(re.compile("Đèn chiếu sáng trên đường"))
+    expect(page.locator("[data-kb-used]")).to_contain_text("Báo hỏng đèn chiếu sáng công cộng")
+    page.get_by_role("button", name="Trả lời và đóng phiếu").click()
+    expect(page.locator(".flash-success")).to_contain_text("Đã trả lời trực tiếp")
+    expect(page.locator(".ticket-head")).to_contain_text("Đã trả lời trực tiếp")

@@ -112,6 +112,53 @@
   var pickers = Array.prototype.map.call(document.querySelectorAll("[data-area-picker]"),
     function (node) { return new AreaPicker(node); });
 
+  /* ---- knowledge base: search as you type, "Dùng" hands the article to use() --------- */
+
+  function setupKb(input, results, url, fieldOf, use) {
+    var search = debounce(function () {
+      var q = input.value.trim();
+      if (q.length < 2) { results.textContent = ""; return; }
+      getJSON(withQuery(url, { q: q, field: fieldOf() })).then(function (body) {
+        results.textContent = "";
+        if (!body.articles.length) {
+          results.appendChild(el("li", { class: "muted" }, "Không tìm thấy bài phù hợp."));
+        }
+        body.articles.forEach(function (a) {
+          var li = el("li");
+          li.appendChild(el("b", {}, a.title));
+          li.appendChild(el("div", { class: "small" }, a.snippet + (a.body.length > a.snippet.length ? "…" : "")));
+          var button = el("button", { type: "button", class: "small-button" }, "Dùng câu trả lời này");
+          button.addEventListener("click", function () { use(a); });
+          li.appendChild(button);
+          results.appendChild(li);
+        });
+      }).catch(function () {});
+    }, 250);
+    input.addEventListener("input", search);
+    // Enter searches; it never submits the form the box sits in.
+    input.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { ev.preventDefault(); } });
+  }
+
+  /* The answer form of a ticket page: KB search fills the answer and the article id. */
+  document.querySelectorAll("[data-kb-inline]").forEach(function (box) {
+    var answerForm = box.closest("form");
+    var target = answerForm.querySelector("[data-kb-answer]");
+    var idInput = answerForm.querySelector("[data-kb-id]");
+    var used = answerForm.querySelector("[data-kb-used]");
+    setupKb(box.querySelector("[data-kb-input]"), box.querySelector("[data-kb-results]"),
+      box.getAttribute("data-kb-url"), function () { return box.getAttribute("data-field") || ""; },
+      function (a) {
+        target.value = target.value ? target.value + "\n\n" + a.body : a.body;
+        idInput.value = String(a.id);
+        used.querySelector("[data-kb-title]").textContent = a.title;
+        used.hidden = false;
+        target.focus();
+      });
+    used.querySelector("[data-kb-clear]").addEventListener("click", function () {
+      idInput.value = ""; used.hidden = true;
+    });
+  });
+
   /* ---- the new-call form ------------------------------------------------------------ */
 
   var form = document.getElementById("call-form");
@@ -239,27 +286,8 @@
   form.querySelector("[data-kb-clear]").addEventListener("click", function () {
     kbId.value = ""; kbUsed.hidden = true;
   });
-  var kbSearch = debounce(function () {
-    var q = kbInput.value.trim();
-    if (q.length < 2) { kbResults.textContent = ""; return; }
-    getJSON(withQuery(form.getAttribute("data-kb-url"), { q: q, field: form.querySelector("#field_id").value }))
-      .then(function (body) {
-        kbResults.textContent = "";
-        if (!body.articles.length) {
-          kbResults.appendChild(el("li", { class: "muted" }, "Không tìm thấy bài phù hợp."));
-        }
-        body.articles.forEach(function (a) {
-          var li = el("li");
-          li.appendChild(el("b", {}, a.title));
-          li.appendChild(el("div", { class: "small" }, a.snippet + (a.body.length > a.snippet.length ? "…" : "")));
-          var use = el("button", { type: "button", class: "small-button" }, "Dùng câu trả lời này");
-          use.addEventListener("click", function () { useArticle(a); });
-          li.appendChild(use);
-          kbResults.appendChild(li);
-        });
-      }).catch(function () {});
-  }, 250);
-  kbInput.addEventListener("input", kbSearch);
+  setupKb(kbInput, kbResults, form.getAttribute("data-kb-url"),
+    function () { return form.querySelector("#field_id").value; }, useArticle);
   kbInput.addEventListener("keydown", function (ev) {
     if (ev.key === "Escape") { description.focus(); }
   });
