@@ -6,6 +6,8 @@
 - ``workers.jobs.relay_outbox`` on *notifications* every ``CRON_RELAY_SECONDS`` (60);
 - ``workers.jobs.send_digests`` on *maintenance* every ``CRON_DIGEST_SECONDS`` (300) —
   the service itself sends only on working days from ``DIGEST_LOCAL_TIME``, once a day.
+- ``workers.retention.anonymise_expired`` on *maintenance* every ``CRON_RETENTION_SECONDS``
+  (86400) — personal-data retention (issue 8), batched and resumable.
 
 Intervals, not cron strings: rq evaluates cron strings in the machine's local
 time zone (often UTC on servers), while our deadlines live in
@@ -31,7 +33,7 @@ from rq.cron import CronScheduler
 from rq.exceptions import StopRequested
 
 from hotline.services.settings import setting_int
-from workers import jobs
+from workers import jobs, retention
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,9 @@ def schedule(app: Flask) -> list[dict]:
          "interval": setting_int("CRON_RELAY_SECONDS", cfg), "job_timeout": 300},
         {"func": jobs.send_digests, "queue_name": "maintenance",
          "interval": setting_int("CRON_DIGEST_SECONDS", cfg), "job_timeout": 900},
+        # Personal-data retention (issue 8): daily, batched, resumable.
+        {"func": retention.anonymise_expired, "queue_name": "maintenance",
+         "interval": setting_int("CRON_RETENTION_SECONDS", cfg), "job_timeout": 3600},
     ]
 
 

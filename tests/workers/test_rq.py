@@ -134,11 +134,11 @@ def test_cron_schedule_enqueues_the_periodic_jobs(app, org, connection):
     scheduler = cron.build_scheduler(app, connection)
     names = sorted(j.func_name for j in scheduler.get_jobs())
     assert names == ["workers.jobs.relay_outbox", "workers.jobs.send_digests",
-                     "workers.jobs.sla_scan"]
-    assert {j.interval for j in scheduler.get_jobs()} == {60, 300}
+                     "workers.jobs.sla_scan", "workers.retention.anonymise_expired"]
+    assert {j.interval for j in scheduler.get_jobs()} == {60, 300, 86400}
     enqueued = scheduler.enqueue_jobs()  # interval jobs run at once on start
-    assert len(enqueued) == 3
-    assert Queue("maintenance", connection=connection).count == 2
+    assert len(enqueued) == 4
+    assert Queue("maintenance", connection=connection).count == 3
     assert Queue("notifications", connection=connection).count == 1
     assert scheduler.enqueue_jobs() == []  # not due again for a minute
     work_off(app, connection)
