@@ -174,14 +174,17 @@ def ranking_page():
     period = parse_period(request.args, _today())
     sort = request.args.get("sort", "on_time_rate")
     descending = request.args.get("dir", "desc") != "asc"
-    result = ranking.unit_ranking(_scope(), period, sort=sort, descending=descending)
+    show_all = request.args.get("all") == "1"
+    result = ranking.unit_ranking(_scope(), period, sort=sort, descending=descending,
+                                  only_busy=not show_all)
     commit()
     top = [r for r in result.rows if r.value("on_time_rate") is not None][:15]
     chart = charts.bar_chart([(r.name, round(r.value("on_time_rate"), 1)) for r in top],
                              _("Tỷ lệ giải quyết đúng hạn"), unit="%", color=charts.PALETTE[1],
                              label_width=240)
     return render_template("manager/ranking.html", result=result, period=period, chart=chart,
-                           keys=indicators.RANKING_KEYS, indicators=indicators.INDICATORS)
+                           keys=indicators.RANKING_KEYS, indicators=indicators.INDICATORS,
+                           show_all=show_all)
 
 
 @bp.route("/targets", methods=["GET", "POST"])

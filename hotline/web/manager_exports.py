@@ -41,7 +41,8 @@ def build(report: str, args, scope: Scope, today: date) -> Built:
     if report == "ranking":
         period = parse_period(args, today)
         result = ranking.unit_ranking(scope, period, sort=args.get("sort", "on_time_rate"),
-                                      descending=args.get("dir", "desc") != "asc")
+                                      descending=args.get("dir", "desc") != "asc",
+                                      only_busy=args.get("all") != "1")
         out = [tables.ranking_table(result)]
         return Built(f"xep-hang-don-vi_{period.first:%Y%m%d}-{period.last:%Y%m%d}", out,
                      _rows(out))

@@ -137,7 +137,11 @@ def test_csv_and_xlsx_exports(client, data, people):
     assert values[0][:3] == ("Hạng", "Đơn vị", "Tiếp nhận")
     names = [v[1] for v in values[1:]]
     assert "UBND Thành phố Đồng Xoài" in names and names[-1] == "Toàn tỉnh"
-    assert len(values) == 1 + len(data.org.agencies) + 1
+    # Units with nothing in either month and nothing overdue are left out unless all=1.
+    assert len(values) == 1 + 3 + 1
+    resp = client.get("/manager/export/ranking.xlsx", query_string={**NOV, "all": "1"})
+    assert len(list(load_workbook(io.BytesIO(resp.data)).active.values)) == \
+        1 + len(data.org.agencies) + 1
 
     for report, args in [("overdue", {"group": "area:district"}), ("dashboard", NOV),
                          ("monthly", {"month": "11/2026"}), ("overdue", {"kind": "due_soon"})]:
@@ -147,7 +151,7 @@ def test_csv_and_xlsx_exports(client, data, people):
     book = load_workbook(io.BytesIO(client.get("/manager/export/monthly.xlsx?month=11/2026").data))
     assert len(book.sheetnames) >= 7
     logged = db.session.scalars(select(ExportLog).order_by(ExportLog.id)).all()
-    assert len(logged) == 11
+    assert len(logged) == 12
     assert logged[0].report == "tickets" and logged[0].personal_data is True
     assert logged[0].params == {"sla": "overdue"} and logged[0].user_id == people["manager"].id
     assert logged[1].personal_data is False and logged[1].row_count == len(names)

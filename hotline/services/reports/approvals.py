@@ -19,6 +19,7 @@ from hotline.domain.errors import NotFound, ValidationError
 from hotline.extensions import db
 from hotline.models import Agency, Ticket, TicketEvent, User
 from hotline.services.reports.scope import require_manager
+from hotline.services.reports.sqlx import const, in_consts
 from hotline.services.reports.workdays import work_clock
 
 REQUESTED = "extension_requested"
@@ -45,16 +46,17 @@ def _pending_query():
     e = TicketEvent.__table__.alias("e")
     later = TicketEvent.__table__.alias("later")
     t = Ticket.__table__
-    decided = exists().where(later.c.ticket_id == e.c.ticket_id, later.c.type.in_(DECIDED),
-                             later.c.id > e.c.id)
+    decided = exists().where(later.c.ticket_id == e.c.ticket_id,
+                             in_consts(later.c.type, DECIDED), later.c.id > e.c.id)
     newer_request = exists().where(later.c.ticket_id == e.c.ticket_id,
-                                   later.c.type == REQUESTED, later.c.id > e.c.id)
+                                   later.c.type == const(REQUESTED), later.c.id > e.c.id)
     query = (select(e.c.id, e.c.at, e.c.note, e.c.data, t.c.code, t.c.title, t.c.due_at,
                     t.c.sla_state, Agency.name, User.full_name)
              .select_from(e.join(t, t.c.id == e.c.ticket_id)
                           .outerjoin(Agency.__table__, Agency.id == t.c.agency_id)
                           .outerjoin(User.__table__, User.id == e.c.actor_id))
-             .where(e.c.type == REQUESTED, ~decided, ~newer_request, t.c.sla_state.is_not(None)))
+             .where(e.c.type == const(REQUESTED), ~decided, ~newer_request,
+                    t.c.sla_state.is_not(None)))
     return query, e
 
 

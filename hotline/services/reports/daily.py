@@ -7,6 +7,9 @@ the stored rows for the days the table covers plus the live rows for the days
 after (today, or days a late job has not reached), so a figure is the same
 whether or not the job ran — only faster when it did.
 
+``operator_id`` is the staff member who logged the ticket (NULL for citizens' own
+channels), so the operators' direct-answer table reads the aggregate too.
+
 Definitions (the issue was silent; chosen with the provincial reports in mind):
 
 - received: tickets by the day they were received, except duplicates merged
@@ -29,9 +32,9 @@ from sqlalchemy import Integer, and_, case, cast, delete, func, insert, literal,
 
 from hotline.extensions import db
 from hotline.models import StatsRefresh, Ticket, TicketDailyStats, TicketEvent, utcnow
-from hotline.services.reports.sqlx import Dialect, dialect
+from hotline.services.reports.sqlx import Dialect, dialect, in_consts
 
-DIMS = ("day", "agency_id", "field_id", "area_id", "channel")
+DIMS = ("day", "agency_id", "field_id", "area_id", "channel", "operator_id")
 MEASURES = ("received", "answered_directly", "forwarded", "resolved", "resolved_on_time",
             "reopened", "returned", "rating_sum", "rating_count")
 DIRECT_STATUSES = ("answered", "published", "closed")
@@ -53,33 +56,34 @@ def live_rows(d: Dialect, start: datetime, end: datetime, *, agency_id: int | No
     reopen/return events by time — each grouped in the database, then merged.
     """
     t = Ticket.__table__.c
+    op = t.created_by_id.label("operator_id")  # who logged it (operators' direct answers)
     day = d.local_date(t.received_at).label("day")
     received = (
-        select(day, t.agency_id, t.field_id, t.area_id, t.channel, *_measures(
+        select(day, t.agency_id, t.field_id, t.area_id, t.channel, op, *_measures(
             received=func.count(),
             answered_directly=func.sum(_one(and_(t.assigned_at.is_(None),
                                                  t.status.in_(DIRECT_STATUSES)))),
             forwarded=func.sum(_one(t.assigned_at.is_not(None)))))
         .where(t.received_at >= start, t.received_at < end, t.merged_into_id.is_(None))
-        .group_by(day, t.agency_id, t.field_id, t.area_id, t.channel))
+        .group_by(day, t.agency_id, t.field_id, t.area_id, t.channel, t.created_by_id))
     rday = d.local_date(t.resolved_at).label("day")
     resolved = (
-        select(rday, t.agency_id, t.field_id, t.area_id, t.channel, *_measures(
+        select(rday, t.agency_id, t.field_id, t.area_id, t.channel, op, *_measures(
             resolved=func.count(),
             resolved_on_time=func.sum(_one(and_(t.due_at.is_not(None), t.resolved_at <= t.due_at))),
             rating_sum=func.coalesce(func.sum(t.rating), 0),
             rating_count=func.count(t.rating)))
         .where(t.resolved_at >= start, t.resolved_at < end, t.merged_into_id.is_(None))
-        .group_by(rday, t.agency_id, t.field_id, t.area_id, t.channel))
+        .group_by(rday, t.agency_id, t.field_id, t.area_id, t.channel, t.created_by_id))
     e = TicketEvent.__table__.c
     eday = d.local_date(e.at).label("day")
     moved = (
-        select(eday, e.agency_id, t.field_id, t.area_id, t.channel, *_measures(
+        select(eday, e.agency_id, t.field_id, t.area_id, t.channel, op, *_measures(
             reopened=func.sum(_one(e.to_status == "reopened")),
             returned=func.sum(_one(e.to_status == "returned"))))
         .select_from(TicketEvent.__table__.join(Ticket.__table__, t.id == e.ticket_id))
-        .where(e.to_status.in_(("reopened", "returned")), e.at >= start, e.at < end)
-        .group_by(eday, e.agency_id, t.field_id, t.area_id, t.channel))
+        .where(in_consts(e.to_status, ("reopened", "returned")), e.at >= start, e.at < end)
+        .group_by(eday, e.agency_id, t.field_id, t.area_id, t.channel, t.created_by_id))
     if agency_id is not None:
         received = received.where(t.agency_id == agency_id)
         resolved = resolved.where(t.agency_id == agency_id)
@@ -144,7 +148,10 @@ def refresh(days: int | None = 35, *, today: date | None = None, chunk_days: int
         source = live_rows(d, start, end).subquery("src")
         stmt = insert(TicketDailyStats).from_select(
             list(DIMS) + list(MEASURES), select(*(source.c[k] for k in DIMS + MEASURES)))
-        rows += db.session.execute(stmt).rowcount or 0
+        db.session.execute(stmt)
+        # psycopg reports -1 for INSERT … SELECT: count what the chunk holds now.
+        rows += db.session.scalar(select(func.count()).select_from(TicketDailyStats).where(
+            TicketDailyStats.day >= chunk_start, TicketDailyStats.day <= chunk_end)) or 0
         if progress:
             progress(chunk_start, chunk_end)
         chunk_start = chunk_end + timedelta(days=1)

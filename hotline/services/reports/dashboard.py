@@ -1,20 +1,20 @@
 """The dashboard: headline figures against the previous period and targets, volumes
 by channel, field, area and day/week, operators' direct-answer rate, hot spots.
 
-Volumes read the daily aggregate (stored days + live recent days) grouped in
-the database; per-operator direct answers are counted live from the tickets
-received in the period (the aggregate has no operator dimension).
+Everything reads the daily aggregate (stored days + live recent days) grouped in
+the database, the operators' table included (the aggregate keeps who logged a
+ticket); only "overdue now" and "due soon now" are counted from the open tickets.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select
 
 from hotline.domain.messages import CHANNEL_LABELS_VI, Channel
 from hotline.extensions import db
-from hotline.models import Area, Field, Ticket, User, utcnow
+from hotline.models import Area, Field, User, utcnow
 from hotline.services.reports import daily, overdue
 from hotline.services.reports.indicators import (
     INDICATORS,
@@ -27,7 +27,6 @@ from hotline.services.reports.indicators import (
 from hotline.services.reports.periods import Period
 from hotline.services.reports.ranking import Cell
 from hotline.services.reports.scope import Scope
-from hotline.services.reports.sqlx import dialect
 
 TOP = 10
 SERIES_DAILY_MAX = 62  # longer periods are shown by week
@@ -165,26 +164,22 @@ def series(rows, period: Period) -> tuple[list[tuple[date, int, int]], str]:
     return [(k, v[0], v[1]) for k, v in sorted(out.items())], "week" if weekly else "day"
 
 
-def operators(period: Period, limit: int = 50) -> list[dict]:
-    """Per operator (who logged the ticket): answered directly vs forwarded, live."""
-    d = dialect()
-    start, end = period.bounds(d.tz)
-    t = Ticket.__table__.c
-    direct = func.sum(case((and_(t.assigned_at.is_(None), t.status.in_(daily.DIRECT_STATUSES)), 1),
-                           else_=0))
-    forwarded = func.sum(case((t.assigned_at.is_not(None), 1), else_=0))
-    query = (select(User.id, User.full_name, func.count().label("n"), direct.label("direct"),
-                    forwarded.label("forwarded"))
-             .join(User, User.id == t.created_by_id)
-             .where(t.received_at >= start, t.received_at < end, t.merged_into_id.is_(None),
-                    User.role == "operator")
-             .group_by(User.id, User.full_name).order_by(func.count().desc()).limit(limit))
+def operators(rows, limit: int = 50) -> list[dict]:
+    """Per operator (who logged the ticket): answered directly vs forwarded."""
+    r = rows.c
+    query = (select(User.id, User.full_name, func.sum(r.received).label("n"),
+                    func.sum(r.answered_directly).label("direct"),
+                    func.sum(r.forwarded).label("forwarded"))
+             .join(User, User.id == r.operator_id).where(User.role == "operator")
+             .group_by(User.id, User.full_name).order_by(func.sum(r.received).desc()).limit(limit))
     out = []
     for uid, name, n, direct_n, fwd_n in db.session.execute(query):
-        decided = (direct_n or 0) + (fwd_n or 0)
-        out.append({"id": uid, "name": name, "received": n, "direct": int(direct_n or 0),
-                    "forwarded": int(fwd_n or 0),
-                    "rate": 100.0 * (direct_n or 0) / decided if decided else None})
+        n, direct_n, fwd_n = int(n or 0), int(direct_n or 0), int(fwd_n or 0)  # SUM: Decimal
+        if not n:
+            continue
+        decided = direct_n + fwd_n
+        out.append({"id": uid, "name": name, "received": n, "direct": direct_n,
+                    "forwarded": fwd_n, "rate": 100.0 * direct_n / decided if decided else None})
     return out
 
 
@@ -204,6 +199,6 @@ def dashboard(scope: Scope, period: Period, now: datetime | None = None) -> Dash
         period=period, previous=previous, kpis=kpi_cells(cur, prev, scope),
         by_channel=by_channel(rows), by_field=by_field(rows), hot_spots=hot_spots(rows),
         series=points, series_unit=unit,
-        operators=operators(period) if scope.whole_province else [],
+        operators=operators(rows) if scope.whole_province else [],
         refreshed_at=last.finished_at if last else None,
         overdue_now=overdue_now, due_soon_now=sum(due_soon_counts.values()))

@@ -24,6 +24,7 @@ from hotline.domain.errors import ValidationError
 from hotline.extensions import db
 from hotline.models import Agency, Area, Ticket, utcnow
 from hotline.services.reports.scope import Scope
+from hotline.services.reports.sqlx import const, in_consts
 from hotline.services.reports.workdays import WorkClock, work_clock
 
 RUNNING = ("on_track", "due_soon", "overdue")
@@ -46,10 +47,10 @@ def condition(kind: str, now: datetime) -> ColumnElement:
     """Which tickets are ``overdue`` / ``due_soon`` at ``now`` (shaped for the partial indexes)."""
     t = Ticket.__table__.c
     if check_kind(kind) == "overdue":
-        return or_(and_(t.sla_state.in_(RUNNING), t.due_at <= now),
-                   and_(t.sla_state == "paused", t.due_at <= t.sla_paused_at))
-    return or_(and_(t.sla_state == "due_soon", t.due_at > now),
-               and_(t.sla_state == "on_track", t.due_soon_at <= now, t.due_at > now))
+        return or_(and_(in_consts(t.sla_state, RUNNING), t.due_at <= now),
+                   and_(t.sla_state == const("paused"), t.due_at <= t.sla_paused_at))
+    return or_(and_(t.sla_state == const("due_soon"), t.due_at > now),
+               and_(t.sla_state == const("on_track"), t.due_soon_at <= now, t.due_at > now))
 
 
 def hours_expr(kind: str, clock: WorkClock, now: datetime, from_):
@@ -186,30 +187,92 @@ class SlaReport:
 
 def sla_report(scope: Scope, kind: str = "overdue", group: str = "agency",
                now: datetime | None = None, clock: WorkClock | None = None) -> SlaReport:
-    """Open tickets overdue (or due soon) at ``now``, one row per group, biggest first."""
+    """Open tickets overdue (or due soon) at ``now``, one row per group, biggest first.
+
+    Working hours are summed without a per-ticket lookup: ``Σ (W(now) − W(due))`` is
+    ``n·W(now) − Σ W(due)``, and ``Σ W(due)`` is grouped by (group, local due day) first —
+    the shift part per row is plain arithmetic — then joined with the day table once per
+    (group, day). W is monotonic, so the longest overdue is ``W(now) − W(oldest due)``.
+    Tickets paused after their due time (few) are measured row by row up to the pause.
+    """
     now = now or utcnow()
     check_kind(kind)
     clock = clock or work_clock()
     t = Ticket.__table__
-    from_ = t
-    from_, g = group_column(group, from_)
-    from_, hours = hours_expr(kind, clock, now, from_)
-    rows = (select(g.label("g"), t.c.code, t.c.due_at, hours.label("h"),
-                   func.row_number().over(partition_by=g, order_by=(t.c.due_at, t.c.id)).label("rn"))
-            .select_from(from_)
-            .where(condition(kind, now), scope_condition(scope))
-            .subquery("rows"))
-    c = rows.c
-    query = (select(c.g, func.count(), func.min(c.due_at), func.max(case((c.rn == 1, c.code))),
-                    func.max(c.h), func.min(c.h), func.sum(c.h))
-             .group_by(c.g).order_by(func.count().desc()))
-    result = db.session.execute(query).all()
-    labels = group_labels(group, [r[0] for r in result])
+    w_now = clock.at(now)
+    sign = 1.0 if kind == "overdue" else -1.0  # hours overdue = W(now) − W(due); left = −that
+    groups: dict = {}
+
+    # Running clocks, aggregated by (group, due day).
+    from_, g = group_column(group, t)
+    day = clock.d.local_daynum(t.c.due_at)
+    running = and_(in_consts(t.c.sla_state, RUNNING), t.c.due_at <= now) if kind == "overdue" \
+        else condition("due_soon", now)
+    per_day = (select(g.label("g"), day.label("day"), func.count().label("n"),
+                      func.sum(clock.within_day(t.c.due_at)).label("within"),
+                      func.min(t.c.due_at).label("first"), func.max(t.c.due_at).label("last"))
+               .select_from(from_).where(running, scope_condition(scope))
+               .group_by(g, day).subquery("per_day"))
+    joined, w_sum = clock.sum_by_day(per_day)
+    c = per_day.c
+    for key, n, wsum, first, last in db.session.execute(
+            select(c.g, func.sum(c.n), func.sum(w_sum), func.min(c.first), func.max(c.last))
+            .select_from(joined).group_by(c.g)):
+        total = sign * (int(n) * w_now - float(wsum)) / 3600.0 if wsum is not None else None
+        a, b = (sign * (w_now - clock.at(x)) / 3600.0 for x in (first, last))
+        groups[key] = [int(n), first, max(a, b), min(a, b), total]
+
+    if kind == "overdue":  # paused after the due time: frozen at the pause, row by row
+        from_, g = group_column(group, t)
+        from_, w_due = clock.join(from_, t.c.due_at, "due")
+        from_, w_paused = clock.join(from_, t.c.sla_paused_at, "paused")
+        h = (w_paused - w_due) / 3600.0
+        for key, n, first, hmax, hmin, hsum in db.session.execute(
+                select(g, func.count(), func.min(t.c.due_at), func.max(h), func.min(h),
+                       func.sum(h)).select_from(from_)
+                .where(t.c.sla_state == const("paused"), t.c.due_at <= t.c.sla_paused_at,
+                       scope_condition(scope)).group_by(g)):
+            row = groups.setdefault(key, [0, first, None, None, 0.0])
+            row[0] += n
+            row[1] = min(row[1], first)
+            row[2] = _max(row[2], hmax)
+            row[3] = _min(row[3], hmin)
+            row[4] = (row[4] or 0.0) + float(hsum or 0.0)
+
+    codes = _first_codes(group, kind, now, scope, {k: v[1] for k, v in groups.items()})
+    labels = group_labels(group, list(groups))
     report = SlaReport(kind, group, now)
-    for key, count, first_due, code, hmax, hmin, hsum in result:
-        report.rows.append(GroupRow(key, labels.get(key, str(key)), count, first_due, code,
-                                    _f(hmax), _f(hmin), _f(hsum)))
+    for key, (n, first, hmax, hmin, total) in sorted(groups.items(),
+                                                     key=lambda kv: (-kv[1][0], str(kv[0]))):
+        report.rows.append(GroupRow(key, labels.get(key, str(key)), n, first, codes.get(key),
+                                    _f(hmax), _f(hmin), _f(total)))
     return report
+
+
+def _first_codes(group: str, kind: str, now: datetime, scope: Scope, firsts: dict) -> dict:
+    """The code of each group's ticket with the earliest due time, in one query: an index
+    probe per distinct due instant, not a scan of the group."""
+    if not firsts:
+        return {}
+    t = Ticket.__table__
+    from_, g = group_column(group, t)
+    out: dict = {}
+    for key, code, due in db.session.execute(
+            select(g, t.c.code, t.c.due_at).select_from(from_)
+            .where(condition(kind, now), scope_condition(scope),
+                   t.c.due_at.in_(set(firsts.values())))
+            .order_by(t.c.due_at, t.c.id)):
+        if key in firsts and key not in out and due == firsts[key]:
+            out[key] = code
+    return out
+
+
+def _max(a, b):
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _min(a, b):
+    return b if a is None else a if b is None else min(a, b)
 
 
 def count_by_agency(scope: Scope, kind: str = "overdue", now: datetime | None = None) -> dict:

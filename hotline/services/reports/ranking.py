@@ -135,8 +135,9 @@ def resolution_percentiles(period: Period, scope: Scope, clock: WorkClock,
 
 def unit_ranking(scope: Scope, period: Period, *, sort: str = "on_time_rate",
                  descending: bool = True, now: datetime | None = None,
-                 clock: WorkClock | None = None) -> Ranking:
-    """Every active agency in scope (a lead: their own) with the period's indicators."""
+                 clock: WorkClock | None = None, only_busy: bool = False) -> Ranking:
+    """Every active agency in scope (a lead: their own) with the period's indicators;
+    ``only_busy`` leaves out units with nothing in either period and nothing overdue."""
     if sort not in RANKING_KEYS and sort != "name":
         raise ValidationError(f"Không sắp xếp được theo «{sort[:30]}».", code="invalid_sort")
     now = now or utcnow()
@@ -167,8 +168,15 @@ def unit_ranking(scope: Scope, period: Period, *, sort: str = "on_time_rate",
     else:
         total = rows[0] if rows else _row(scope.agency_id, "", None, {}, {}, [None, None],
                                           [None, None], 0, targets)
+    if only_busy and scope.whole_province:
+        rows = [r for r in rows if _busy(r)]
     _sort(rows, sort, descending)
     return Ranking(period, previous, rows, total, sort, descending, _refreshed_at())
+
+
+def _busy(row: UnitRow) -> bool:
+    return any(row.cells[k].value or row.cells[k].previous
+               for k in ("received", "resolved", "overdue_now", "reopened", "returned"))
 
 
 def _sum(counts: dict) -> dict:

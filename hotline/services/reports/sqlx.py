@@ -1,7 +1,11 @@
-"""SQL pieces the reports share, written once per dialect: local days, time of day,
-percentiles. PostgreSQL converts with ``AT TIME ZONE``; SQLite (which has no time
-zones) shifts by the zone's fixed UTC offset — exact for Asia/Ho_Chi_Minh, which
-has had no daylight saving since 1975.
+"""SQL pieces the reports share, written once per dialect: local days and times of UTC
+instants, percentiles, constants the planner can see.
+
+A zone with a fixed UTC offset over the years the reports cover (Asia/Ho_Chi_Minh has
+had UTC+7 since 1975) is handled with plain arithmetic on the epoch — a few
+nanoseconds per row, which matters when a report measures 300 000 overdue tickets.
+A zone with daylight saving goes through ``AT TIME ZONE`` on PostgreSQL; SQLite has no
+time zones and always shifts by the offset of today.
 """
 from __future__ import annotations
 
@@ -10,10 +14,32 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Date, Float, Integer, Time, case, cast, extract, func, select, type_coerce
+from sqlalchemy import (
+    Date,
+    Float,
+    Integer,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    type_coerce,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from hotline.extensions import db
+
+DAY = 86400
+
+
+def fixed_offset(tz: ZoneInfo, first_year: int = 2000, last_year: int | None = None) -> int | None:
+    """The zone's UTC offset in seconds if it is the same all through the years, else None."""
+    last_year = last_year or datetime.now(UTC).year + 3
+    offsets = {datetime(y, m, 1, 12, tzinfo=tz).utcoffset() for y in range(first_year, last_year + 1)
+               for m in (1, 4, 7, 10)}
+    return int(offsets.pop().total_seconds()) if len(offsets) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -32,6 +58,10 @@ class Dialect:
         return self.name == "postgresql"
 
     @property
+    def offset(self) -> int | None:
+        return fixed_offset(self.tz)
+
+    @property
     def _sqlite_offset(self) -> str:
         offset = datetime.now(UTC).astimezone(self.tz).utcoffset()
         return f"{int(offset.total_seconds() // 60):+d} minutes"
@@ -42,12 +72,42 @@ class Dialect:
             return cast(func.timezone(self.tz_name, col), Date)
         return type_coerce(func.date(col, self._sqlite_offset), Date)
 
+    def local_epoch(self, col) -> ColumnElement:
+        """Local wall-clock time of a UTC instant column, as seconds since 1970-01-01 00:00."""
+        if self.is_postgres:
+            offset = self.offset
+            # date_part() is double precision; EXTRACT() is numeric since PostgreSQL 14,
+            # several times slower in arithmetic.
+            if offset is None:
+                return func.date_part("epoch", func.timezone(self.tz_name, col))
+            return func.date_part("epoch", col) + float(offset)
+        return (func.julianday(col, self._sqlite_offset) - 2440587.5) * float(DAY)
+
+    def local_daynum(self, col) -> ColumnElement:
+        """The local day of a UTC instant column as a day number (days since 1970-01-01)."""
+        if self.is_postgres:
+            return cast(func.floor(self.local_epoch(col) / DAY), Integer)
+        # Instants after 1970 are positive: truncation is the floor.
+        return cast(self.local_epoch(col) / DAY, Integer)
+
     def local_seconds(self, col) -> ColumnElement:
         """Seconds since local midnight of a UTC instant column (float)."""
+        epoch = self.local_epoch(col)
         if self.is_postgres:
-            return extract("epoch", cast(func.timezone(self.tz_name, col), Time))
-        off = self._sqlite_offset
-        return (func.julianday(col, off) - func.julianday(func.date(col, off))) * 86400.0
+            return epoch - func.floor(epoch / DAY) * DAY
+        return epoch - cast(epoch / DAY, Integer) * DAY
+
+    def daynum(self, date_col) -> ColumnElement:
+        """A DATE column as a day number (for joining with :meth:`local_daynum`)."""
+        if self.is_postgres:
+            return date_col - literal_column("DATE '1970-01-01'")
+        return cast(func.julianday(date_col) - 2440587.5, Integer)
+
+    def clamp(self, expr, low: float, high: float) -> ColumnElement:
+        """``min(max(expr, low), high)`` without repeating ``expr``."""
+        if self.is_postgres:
+            return func.least(func.greatest(expr, low), high)
+        return func.min(func.max(expr, low), high)
 
     def to_float(self, expr) -> ColumnElement:
         return cast(expr, Float)
@@ -108,3 +168,15 @@ def percentiles(d: Dialect, rows, group_names: list[str], fractions: tuple[float
 
 def _float(value) -> float | None:
     return None if value is None else float(value)
+
+
+def const(value) -> ColumnElement:
+    """A constant rendered into the SQL text, not sent as a parameter: PostgreSQL can then
+    match it against a partial index's predicate (e.g. ``sla_state = 'on_track'``) even
+    when the driver prepares the statement and the planner switches to a generic plan."""
+    return literal(value, literal_execute=True)
+
+
+def in_consts(col, values) -> ColumnElement:
+    """``col IN (…)`` with the values rendered inline (see :func:`const`)."""
+    return col.in_(bindparam(None, list(values), expanding=True, literal_execute=True))

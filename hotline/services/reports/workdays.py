@@ -55,23 +55,39 @@ class WorkClock:
         """W(instant): working seconds from the table's origin to ``instant``."""
         return self.calendar.working_time_between(self.origin, instant).total_seconds()
 
-    def column(self, col, name: str):
-        """``(join target, onclause, W(col))`` to add to a query's FROM with an outer join."""
-        wd = ReportWorkDay.__table__.alias(f"wd_{name}")
-        onclause = wd.c.day == self.d.local_date(col)
+    def within_day(self, col) -> ColumnElement:
+        """Working seconds of ``col``'s local day before ``col``, as if the day were a working
+        day: each shift clamped at the local time of day."""
         tod = self.d.local_seconds(col)
         within = None
         for start, end in self.calendar.shifts:
             s, e = _seconds(start), _seconds(end)
-            part = case((tod <= s, 0.0), (tod >= e, float(e - s)), else_=tod - s)
+            part = self.d.clamp(tod - s, 0.0, float(e - s))
             within = part if within is None else within + part
-        expr = wd.c.cum_seconds + case((wd.c.working, within), else_=0.0)
+        return within
+
+    def column(self, col, name: str):
+        """``(join target, onclause, W(col))`` to add to a query's FROM with an outer join."""
+        wd = ReportWorkDay.__table__.alias(f"wd_{name}")
+        onclause = self.d.daynum(wd.c.day) == self.d.local_daynum(col)
+        expr = wd.c.cum_seconds + case((wd.c.working, self.within_day(col)), else_=0.0)
         return wd, onclause, expr
 
     def join(self, from_, col, name: str) -> tuple[object, ColumnElement]:
         """Outer-join the day table for ``col`` onto ``from_``; returns (from_, W(col))."""
         wd, onclause, expr = self.column(col, name)
         return from_.outerjoin(wd, onclause), expr
+
+    def sum_by_day(self, rows, count_name: str = "n", within_name: str = "within",
+                   day_name: str = "day"):
+        """Σ W over rows already grouped by local day number: ``(from_, Σ W)`` where ``rows``
+        holds per (group, day) the row count and the sum of :meth:`within_day`. Joining the
+        day table after grouping costs one lookup per (group, day), not one per ticket."""
+        wd = ReportWorkDay.__table__.alias("wd_sum")
+        from_ = rows.outerjoin(wd, self.d.daynum(wd.c.day) == rows.c[day_name])
+        expr = rows.c[count_name] * wd.c.cum_seconds + case(
+            (wd.c.working, rows.c[within_name]), else_=0.0)
+        return from_, expr
 
 
 def _signature(calendar: WorkingCalendar, first_year: int, last_year: int) -> str:
