@@ -205,7 +205,7 @@ def sla_report(scope: Scope, kind: str = "overdue", group: str = "agency",
 
     # Running clocks, aggregated by (group, due day).
     from_, g = group_column(group, t)
-    day = clock.d.local_daynum(t.c.due_at)
+    day = clock.d.local_day(t.c.due_at)
     running = and_(in_consts(t.c.sla_state, RUNNING), t.c.due_at <= now) if kind == "overdue" \
         else condition("due_soon", now)
     per_day = (select(g.label("g"), day.label("day"), func.count().label("n"),

@@ -69,7 +69,7 @@ class WorkClock:
     def column(self, col, name: str):
         """``(join target, onclause, W(col))`` to add to a query's FROM with an outer join."""
         wd = ReportWorkDay.__table__.alias(f"wd_{name}")
-        onclause = self.d.daynum(wd.c.day) == self.d.local_daynum(col)
+        onclause = wd.c.day == self.d.local_day(col)
         expr = wd.c.cum_seconds + case((wd.c.working, self.within_day(col)), else_=0.0)
         return wd, onclause, expr
 
@@ -80,11 +80,11 @@ class WorkClock:
 
     def sum_by_day(self, rows, count_name: str = "n", within_name: str = "within",
                    day_name: str = "day"):
-        """Σ W over rows already grouped by local day number: ``(from_, Σ W)`` where ``rows``
+        """Σ W over rows already grouped by local day: ``(from_, Σ W)`` where ``rows``
         holds per (group, day) the row count and the sum of :meth:`within_day`. Joining the
         day table after grouping costs one lookup per (group, day), not one per ticket."""
         wd = ReportWorkDay.__table__.alias("wd_sum")
-        from_ = rows.outerjoin(wd, self.d.daynum(wd.c.day) == rows.c[day_name])
+        from_ = rows.outerjoin(wd, wd.c.day == rows.c[day_name])
         expr = rows.c[count_name] * wd.c.cum_seconds + case(
             (wd.c.working, rows.c[within_name]), else_=0.0)
         return from_, expr
