@@ -34,7 +34,10 @@ def suggest(*, field: Field | None, area: Area | None, kind: str | None,
         routing.Rule(id=r.id, agency_id=r.agency_id, field_id=r.field_id, kind=r.kind,
                      area_id=r.area_id, area_level=r.area_level, active=r.active)
         for r in db.session.scalars(
-            select(RoutingRule).where(RoutingRule.active.is_(True), field_cond, area_cond))
+            select(RoutingRule).outerjoin(Agency, Agency.id == RoutingRule.agency_id)
+            # A rule naming a deactivated agency routes nothing (the ticket falls through).
+            .where(RoutingRule.active.is_(True), field_cond, area_cond,
+                   RoutingRule.agency_id.is_(None) | Agency.active.is_(True)))
     ]
     governing = {}
     if chain_ids:

@@ -197,3 +197,10 @@ def test_concurrent_receives_of_one_message_leave_one_ticket(app, org):
     assert sum(r.created for r in results) == 1
     assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1
     assert db.session.scalar(select(func.count()).select_from(Contact)) == 1
+
+
+def test_a_deactivated_agency_is_never_routed_to(receive, org):
+    org.agencies["UBND-689"].active = False
+    db.session.commit()
+    result = receive()  # street lighting in Đồng Xoài: the district rule's agency is inactive
+    assert db.session.get(Ticket, result.ticket_id).agency.code == "DIENLUC"
