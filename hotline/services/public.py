@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import and_, or_, select
 from sqlalchemy import text as sql_text
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from hotline.domain import codes, lifecycle, text
 from hotline.domain.errors import ValidationError
@@ -306,6 +306,11 @@ def _local_day_start(day: date) -> datetime:
 
 def published_conditions(filters: ResultFilters) -> list:
     """SQL conditions for published tickets matching ``filters`` (unknown codes match nothing)."""
+    return _filter_conditions(filters) + _word_conditions(Ticket.public_search_text,
+                                                          search_words(filters.q))
+
+
+def _filter_conditions(filters: ResultFilters) -> list:
     conds = [Ticket.published_at.is_not(None)]
     if filters.field_code:
         fid = db.session.scalar(select(Field.id).where(Field.code == filters.field_code))
@@ -323,9 +328,11 @@ def published_conditions(filters: ResultFilters) -> list:
         conds.append(Ticket.published_at >= _local_day_start(filters.date_from))
     if filters.date_to:
         conds.append(Ticket.published_at < _local_day_start(filters.date_to + timedelta(days=1)))
-    for word in search_words(filters.q):
-        conds.append(Ticket.public_search_text.like(f"%{_like_escape(word)}%", escape="\\"))
     return conds
+
+
+def _word_conditions(column, words: list[str]) -> list:
+    return [column.like(f"%{_like_escape(w)}%", escape="\\") for w in words]
 
 
 def _item(ticket: Ticket, photos=None, timeline=None) -> PublishedItem:
@@ -343,21 +350,54 @@ def list_published(filters: ResultFilters = ResultFilters(), *, cursor: str | No
                    limit: int = PAGE_SIZE) -> ResultsPage:
     """Published results, newest first, one page (keyset on published_at, id)."""
     limit = max(1, min(int(limit), 100))
-    conds = published_conditions(filters)
+    conds = _filter_conditions(filters)
+    words = search_words(filters.q)
     after = _decode_cursor(cursor)
     if after:
         when, ident = after
         conds.append(or_(Ticket.published_at < when,
                          and_(Ticket.published_at == when, Ticket.id < ident)))
-    rows = db.session.scalars(
-        select(Ticket).options(joinedload(Ticket.field), joinedload(Ticket.area),
-                               joinedload(Ticket.agency))
-        .where(*conds).order_by(Ticket.published_at.desc(), Ticket.id.desc())
-        .limit(limit + 1)).all()
+    rows = None
+    if words:
+        rows = _search_recent(conds, words, limit)
+    if rows is None:
+        rows = db.session.scalars(
+            select(Ticket).options(*_list_loads(Ticket))
+            .where(*conds, *_word_conditions(Ticket.public_search_text, words))
+            .order_by(Ticket.published_at.desc(), Ticket.id.desc())
+            .limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     nxt = _encode_cursor(rows[-1].published_at, rows[-1].id) if more and rows else None
     return ResultsPage([_item(t) for t in rows], nxt)
+
+
+# How many of the newest matching rows a search first looks through (see _search_recent).
+SEARCH_WINDOW = 5000
+
+
+def _list_loads(entity):
+    return (joinedload(entity.field), joinedload(entity.area), joinedload(entity.agency))
+
+
+def _search_recent(conds: list, words: list[str], limit: int) -> list[Ticket] | None:
+    """A search page from the newest ``SEARCH_WINDOW`` published rows, or ``None``.
+
+    Words that are everywhere ("đèn đường") fool PostgreSQL's estimate for the trigram
+    index: it fetches every match (tens of thousands) to sort them. Reading the newest
+    rows in index order and filtering them costs a bounded few milliseconds and fills
+    the page for such words; rare words fall through to the trigram index, which is
+    fast exactly when matches are few.
+    """
+    recent = (select(Ticket).where(*conds)
+              .order_by(Ticket.published_at.desc(), Ticket.id.desc())
+              .limit(SEARCH_WINDOW).subquery())
+    window = aliased(Ticket, recent)
+    rows = db.session.scalars(
+        select(window).options(*_list_loads(window))
+        .where(*_word_conditions(window.public_search_text, words))
+        .order_by(window.published_at.desc(), window.id.desc()).limit(limit + 1)).all()
+    return list(rows) if len(rows) > limit else None
 
 
 def get_published(code_text: str | None) -> PublishedItem | None:

@@ -366,3 +366,18 @@ def test_follow_up_command(ticket, runner):
     first = runner.invoke(args=["satisfaction-followup"])
     again = runner.invoke(args=["satisfaction-followup"])
     assert "1 message(s) queued" in first.output and "0 message(s) queued" in again.output
+
+
+def test_search_pages_through_the_recent_window_and_beyond(receive, manager, monkeypatch):
+    lamps = {_published(receive, manager, n).code for n in range(6)}
+    for n in range(3):  # newer results that do not match push matches out of the window
+        _published(receive, manager, 10 + n, text="Rác thải ùn ứ ở chợ.", result="Đã thu gom.")
+    monkeypatch.setattr(public, "SEARCH_WINDOW", 4)
+    seen, cursor = [], None
+    while True:
+        page = public.list_published(public.ResultFilters(q="den duong"), cursor=cursor, limit=2)
+        seen += [i.code for i in page.items]
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    assert len(seen) == 6 and set(seen) == lamps
