@@ -353,3 +353,26 @@ def test_periods():
 def test_scope_object():
     assert Scope(agency_id=3).agency_filter(9) == 3
     assert SYSTEM.agency_filter(9) == 9
+
+
+def test_concurrent_refreshes_do_not_double_rows(app, data):
+    import threading
+
+    errors = []
+
+    def run():
+        try:
+            with app.app_context():
+                daily.refresh(days=None, today=date(2026, 12, 3))
+                db.session.commit()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    db.session.expire_all()
+    assert db.session.scalar(select(func.sum(TicketDailyStats.received))) == 21

@@ -28,7 +28,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Integer, and_, case, cast, delete, func, insert, literal, select, union_all
+from sqlalchemy import (
+    Integer,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    union_all,
+)
 
 from hotline.extensions import db
 from hotline.models import StatsRefresh, Ticket, TicketDailyStats, TicketEvent, utcnow
@@ -38,6 +50,7 @@ DIMS = ("day", "agency_id", "field_id", "area_id", "channel", "operator_id")
 MEASURES = ("received", "answered_directly", "forwarded", "resolved", "resolved_on_time",
             "reopened", "returned", "rating_sum", "rating_count")
 DIRECT_STATUSES = ("answered", "published", "closed")
+_REFRESH_LOCK = 1022_0007
 
 
 def _one(cond):
@@ -124,6 +137,10 @@ def refresh(days: int | None = 35, *, today: date | None = None, chunk_days: int
     started_clock = _time.perf_counter()
     started = utcnow()
     d = dialect()
+    if d.is_postgres:
+        # Two refreshes at once would each delete the other's uncommitted rows' old
+        # versions and insert their own: serialise them (released at commit).
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _REFRESH_LOCK})
     today = today or started.astimezone(d.tz).date()
     day_to = today - timedelta(days=1)
     previous = latest_refresh()
