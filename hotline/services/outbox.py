@@ -11,7 +11,10 @@ from zoneinfo import ZoneInfo
 
 from blinker import Namespace
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hotline.domain.lifecycle import LABELS_VI, Status
 from hotline.domain.messages import Channel
@@ -107,11 +110,16 @@ def queue_staff_messages(messages: Iterable[StaffMessage]) -> int:
             unique.setdefault(message.key, message)
     if not unique:
         return 0
+    postgres = db.session.get_bind().dialect.name == "postgresql"
     keys = list(unique)
-    existing: set[str] = set()
-    for start in range(0, len(keys), 500):
-        existing.update(db.session.scalars(
-            select(OutboxMessage.key).where(OutboxMessage.key.in_(keys[start:start + 500]))))
+    if postgres:  # one array parameter, not thousands of placeholders
+        existing = set(db.session.scalars(select(OutboxMessage.key).where(
+            OutboxMessage.key == any_(bindparam("keys", keys, type_=ARRAY(String))))))
+    else:  # SQLite caps the number of variables in a statement
+        existing = set()
+        for start in range(0, len(keys), 500):
+            existing.update(db.session.scalars(select(OutboxMessage.key).where(
+                OutboxMessage.key.in_(keys[start:start + 500]))))
     now = utcnow()
     rows = [
         {"key": m.key, "purpose": m.purpose, "channel": Channel.EMAIL.value,
@@ -121,10 +129,18 @@ def queue_staff_messages(messages: Iterable[StaffMessage]) -> int:
          "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
         for key, m in unique.items() if key not in existing
     ]
-    if rows:
-        db.session.execute(insert(OutboxMessage), rows)
+    if not rows:
+        return 0
+    # executemany of one short statement (the driver pipelines it); ON CONFLICT DO NOTHING
+    # covers a concurrent transaction queuing the same key in between.
+    dialect_insert = pg_insert if postgres else sqlite_insert
+    db.session.execute(
+        dialect_insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["key"]),
+        rows)
+    written = len(rows)
+    if written:
         _announce()
-    return len(rows)
+    return written
 
 
 def queue_staff_message(recipient: str | None, purpose: str, subject: str, text: str, *,

@@ -273,20 +273,9 @@ def _run_crossing(now, *, batch, counter, order_by, where, values, event_type, t
                   recipients, message, people, key_stamp=True) -> list[int]:
     crossed_ids: list[int] = []
     while True:
-        candidates = list(db.session.scalars(
-            select(Ticket.id).where(*where).order_by(order_by, Ticket.id).limit(batch)))
-        if not candidates:
+        rows = _move_batch(where, order_by, values, batch)
+        if not rows:
             return crossed_ids
-        previous = dict(db.session.execute(
-            select(Ticket.id, Ticket.sla_state).where(Ticket.id.in_(candidates))).all())
-        # Only rows still matching are moved and returned: a concurrent scan got the others.
-        moved = db.session.execute(
-            update(Ticket).where(Ticket.id.in_(candidates), *where).values(**values)
-            .returning(Ticket.id, Ticket.code, Ticket.title, Ticket.agency_id, Ticket.assignee_id,
-                       Ticket.due_at, Ticket.first_response_due)
-            .execution_options(synchronize_session=False)).all()
-        rows = [_Crossed(r.id, r.code, r.title, r.agency_id, r.assignee_id, r.due_at,
-                         r.first_response_due, previous.get(r.id)) for r in moved]
         by_ticket = recipients(rows)
         mails: list[StaffMessage] = []
         notified: dict[int, int] = {}
@@ -309,8 +298,38 @@ def _run_crossing(now, *, batch, counter, order_by, where, values, event_type, t
                 for c in rows])
         counter[0] += queue_staff_messages(mails)
         crossed_ids.extend(c.id for c in rows)
-        if len(candidates) < batch:
+        if len(rows) < batch:
             return crossed_ids
+
+
+_RETURNED = ("id", "code", "title", "agency_id", "assignee_id", "due_at", "first_response_due")
+
+
+def _move_batch(where, order_by, values, batch) -> list[_Crossed]:
+    """Move the next ``batch`` crossed tickets; return them with the state they came from."""
+    tickets = Ticket.__table__
+    returned = [tickets.c[name] for name in _RETURNED]
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One statement: pick the rows on the partial index, lock them (skipping rows a
+        # concurrent scan holds), move them, return them — no id lists back and forth.
+        picked = (select(tickets.c.id, tickets.c.sla_state.label("from_state")).where(*where)
+                  .order_by(order_by, tickets.c.id).limit(batch)
+                  .with_for_update(skip_locked=True).subquery("picked"))
+        moved = db.session.execute(
+            update(tickets).where(tickets.c.id == picked.c.id, *where).values(**values)
+            .returning(*returned, picked.c.from_state)).all()
+        return [_Crossed(*r) for r in moved]
+    # SQLite: one writer at a time (BEGIN IMMEDIATE), and RETURNING sees only the updated
+    # table: select, then update the same rows.
+    picked = dict(db.session.execute(
+        select(tickets.c.id, tickets.c.sla_state).where(*where)
+        .order_by(order_by, tickets.c.id).limit(batch)).all())
+    if not picked:
+        return []
+    moved = db.session.execute(
+        update(tickets).where(tickets.c.id.in_(list(picked)), *where).values(**values)
+        .returning(*returned)).all()
+    return [_Crossed(*r, picked[r.id]) for r in moved]
 
 
 def _leads_and(rows: list[_Crossed], people: _People,
