@@ -94,6 +94,9 @@ def test_agency_lead_sees_only_own_unit(client, data, people):
     exported = client.get("/manager/export/tickets.csv").get_data(as_text=True)
     codes = {row[0] for row in csv.reader(io.StringIO(exported.lstrip("\ufeff")))}
     assert codes == {"Mã phiếu", "PA-26-T12", "PA-26-T13", "PA-26-T14", "PA-26-T21"}
+    book = load_workbook(io.BytesIO(client.get("/manager/export/ranking.xlsx",
+                                               query_string=NOV).data))
+    assert [row[1] for row in book.active.values] == ["Đơn vị", "Sở Giao thông vận tải"]
     # Manager-only pages.
     for url in ("/manager/targets", "/manager/approvals", "/manager/quality"):
         assert client.get(url).status_code == 403, url

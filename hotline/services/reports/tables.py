@@ -71,7 +71,9 @@ def ranking_table(ranking: Ranking) -> Table:
         if ind.targetable:
             headers += [f"{ind.label}: chỉ tiêu", f"{ind.label}: đánh giá"]
     rows = []
-    for row in [*ranking.rows, ranking.total]:
+    # The province row; an agency lead's "total" is their own unit, already listed.
+    extra = [ranking.total] if ranking.total.agency_id is None else []
+    for row in [*ranking.rows, *extra]:
         values = [row.rank if row is not ranking.total else "", row.name]
         for key in RANKING_KEYS:
             cell, ind = row.cells[key], INDICATORS[key]
