@@ -139,13 +139,14 @@ def reset() -> None:
 
 
 PLANS = {
-    "overdue": "sla_state IN ('on_track', 'due_soon') AND due_at <= :now ORDER BY due_at, id",
-    "due_soon": "sla_state = 'on_track' AND due_soon_at <= :now ORDER BY due_soon_at, id",
-    "escalate": "sla_state = 'overdue' AND escalated_at IS NULL AND due_at <= :now "
-                "ORDER BY due_at, id",
-    "first_response": "sla_state IN ('on_track', 'due_soon', 'overdue') AND accepted_at IS NULL "
-                      "AND first_response_breached_at IS NULL AND first_response_due <= :now "
-                      "ORDER BY first_response_due, id",
+    "overdue (from due soon)": "sla_state = 'due_soon' AND due_at <= :now ORDER BY due_at",
+    "overdue (from on track)": "sla_state = 'on_track' AND due_at <= :now ORDER BY due_at",
+    "due_soon": "sla_state = 'on_track' AND due_soon_at <= :now ORDER BY due_soon_at",
+    "escalate": ("sla_state = 'overdue' AND escalated_at IS NULL AND due_at <= :now "
+                 "ORDER BY due_at"),
+    "first_response": ("sla_state IN ('on_track', 'due_soon', 'overdue') "
+                       "AND accepted_at IS NULL AND first_response_breached_at IS NULL "
+                       "AND first_response_due <= :now ORDER BY first_response_due"),
 }
 
 
@@ -156,8 +157,9 @@ def plans() -> dict[str, str]:
     from hotline.extensions import db
     out = {}
     for name, where in PLANS.items():
-        lines = db.session.execute(text(f"EXPLAIN SELECT id FROM tickets WHERE {where} LIMIT 5000"),
-                                   {"now": NOW}).scalars().all()
+        lines = db.session.execute(
+            text(f"EXPLAIN SELECT id FROM tickets WHERE {where} LIMIT 5000 FOR UPDATE SKIP LOCKED"),
+            {"now": NOW}).scalars().all()
         out[name] = next((line.strip(" ->") for line in lines if "Scan" in line), lines[0])
     db.session.rollback()
     return out

@@ -214,8 +214,8 @@ def escalate_after() -> timedelta:
 def scan(now: datetime, *, batch: int = 5000) -> ScanReport:
     """Move tickets whose thresholds passed and tell the people concerned, once.
 
-    Four indexed range queries find only the tickets that crossed, so the cost
-    follows the crossings, not the number of open tickets:
+    Indexed range queries (on partial indexes) find only the tickets that crossed, so
+    the cost follows the crossings, not the number of open tickets:
 
     - on track / due soon → overdue (``ix_tickets_sla_due``): the agency's
       leads and the managers;
@@ -233,13 +233,15 @@ def scan(now: datetime, *, batch: int = 5000) -> ScanReport:
     """
     people = _People()
     counter = [0]
-    overdue = _run_crossing(
+    # Overdue from each running state separately: an equality on sla_state keeps each
+    # query a single range of ix_tickets_sla_due, so overdue tickets are never walked.
+    overdue = [ticket_id for state in ("due_soon", "on_track") for ticket_id in _run_crossing(
         now, batch=batch, counter=counter, order_by=Ticket.due_at,
-        where=[text("sla_state IN ('on_track', 'due_soon')"), Ticket.due_at <= now],
+        where=[text(f"sla_state = '{state}'"), Ticket.due_at <= now],
         values={"sla_state": "overdue"}, event_type="sla_overdue", to_state="overdue",
         note=lambda c, p: "Phiếu đã quá hạn xử lý.",
         recipients=lambda rows: _leads_and(rows, people, people.managers()),
-        message=lambda c, p: _message_overdue(c, p), people=people)
+        message=lambda c, p: _message_overdue(c, p), people=people)]
     due_soon = _run_crossing(
         now, batch=batch, counter=counter, order_by=Ticket.due_soon_at,
         where=[text("sla_state = 'on_track'"), Ticket.due_soon_at <= now],
@@ -312,8 +314,10 @@ def _move_batch(where, order_by, values, batch) -> list[_Crossed]:
     if db.session.get_bind().dialect.name == "postgresql":
         # One statement: pick the rows on the partial index, lock them (skipping rows a
         # concurrent scan holds), move them, return them — no id lists back and forth.
+        # Ordered by the threshold column alone: each partial index then serves the
+        # ORDER BY … LIMIT directly (ties need no order; crossed rows leave the predicate).
         picked = (select(tickets.c.id, tickets.c.sla_state.label("from_state")).where(*where)
-                  .order_by(order_by, tickets.c.id).limit(batch)
+                  .order_by(order_by).limit(batch)
                   .with_for_update(skip_locked=True).subquery("picked"))
         moved = db.session.execute(
             update(tickets).where(tickets.c.id == picked.c.id, *where).values(**values)
@@ -323,7 +327,7 @@ def _move_batch(where, order_by, values, batch) -> list[_Crossed]:
     # table: select, then update the same rows.
     picked = dict(db.session.execute(
         select(tickets.c.id, tickets.c.sla_state).where(*where)
-        .order_by(order_by, tickets.c.id).limit(batch)).all())
+        .order_by(order_by).limit(batch)).all())
     if not picked:
         return []
     moved = db.session.execute(
