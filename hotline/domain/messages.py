@@ -79,6 +79,7 @@ class IncomingMessage:
     location_only: bool = False      # a shared location that belongs to the open ticket
     created_by_id: int | None = None  # the operator who logged a call
     force_new: bool = False          # an operator logging a new call never threads
+    route: bool = True               # False: the operator decides (answer directly / forward)
 
 
 @dataclass(frozen=True)

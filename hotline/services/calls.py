@@ -79,10 +79,9 @@ def log_call(actor: User, call: NewCall, *, now: datetime | None = None) -> Call
         channel=Channel.PHONE, external_id=call.external_id, received_at=now or utcnow(),
         text=call.description, contact=ContactHandle(name=call.name, phone=call.phone),
         kind=call.kind, priority=call.priority, address=call.address,
-        # Intake routes what it can; a call the operator answers must not go to an agency.
-        field_code=None if answering or field is None else field.code,
-        area_code=None if answering or area is None else area.code,
-        created_by_id=actor.id, force_new=True)
+        field_code=field.code if field else None, area_code=area.code if area else None,
+        # A call the operator answers must not go to an agency, whatever the rules say.
+        route=not answering, created_by_id=actor.id, force_new=True)
     result = intake.receive(msg)
     if result.duplicate:
         return CallResult(result.ticket_id, result.code, duplicate=True)

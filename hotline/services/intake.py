@@ -236,6 +236,11 @@ def _open_ticket(msg: IncomingMessage, clean: _Clean, contact: Contact | None) -
                   data={"external_id": clean.external_id})
     _store_attachments(ticket, msg)
     sla.start_clock(ticket, clean.received_at)
+    if not msg.route:
+        # The operator on the line decides; the router is only asked on their screen.
+        outbox.queue_message(ticket, "ack", outbox.acknowledgement_text(ticket),
+                             key=f"ack:{ticket.code}", contact=contact)
+        return ticket
     decision = routing.suggest(field=clean.field, area=clean.area, kind=clean.kind.value)
     if decision.agency_id is not None:
         assign(ticket, db.session.get(Agency, decision.agency_id), reason=decision.reason,

@@ -204,3 +204,12 @@ def test_a_deactivated_agency_is_never_routed_to(receive, org):
     db.session.commit()
     result = receive()  # street lighting in Đồng Xoài: the district rule's agency is inactive
     assert db.session.get(Ticket, result.ticket_id).agency.code == "DIENLUC"
+
+
+def test_an_operator_answering_the_call_keeps_it_away_from_the_router(receive, org):
+    result = receive(route=False, created_by_id=None)
+    ticket = db.session.get(Ticket, result.ticket_id)
+    assert ticket.status == "new" and ticket.agency_id is None
+    assert ticket.field.code == "CS"  # the classification is kept for reports
+    types = db.session.scalars(select(TicketEvent.type).where(TicketEvent.ticket_id == ticket.id)).all()
+    assert types == ["received"]
