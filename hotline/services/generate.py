@@ -52,6 +52,7 @@ TICKET_COLUMNS = ["id", "code", "kind", "channel", "external_id", "contact_id", 
                   "priority", "agency_id", "received_at", "assigned_at", "accepted_at",
                   "first_response_due", "due_at", "due_soon_at", "sla_state", "sla_paused_at",
                   "sla_started_at", "resolved_at", "closed_at", "result", "published_at",
+                  "public_summary", "public_result", "public_search_text",
                   "consent_publish", "privacy_requested", "rating", "reopened_count",
                   "returned_count", "status_token", "updated_at"]
 EVENT_COLUMNS = ["ticket_id", "at", "type", "actor_label", "from_status", "to_status",
@@ -142,8 +143,10 @@ def generate(n: int, *, years: float = 3.0, seed: int = 1022, batch: int = 20_00
                              "due_soon" if deadlines.due_soon_at <= now else "on_track")
             elif status == "waiting_citizen":
                 sla_state = "paused"
+            code = _code(kind, received.year, tid)
+            result = "Đơn vị đã kiểm tra và xử lý xong." if resolved else None
             tickets.append({
-                "id": tid, "code": _code(kind, received.year, tid), "kind": kind,
+                "id": tid, "code": code, "kind": kind,
                 "channel": rng.choice(CHANNELS), "external_id": f"gen-{run}-{i}",
                 "contact_id": contact_base + rng.randrange(n_contacts) if rng.random() < 0.9 else None,
                 "title": problem[:120], "description": description,
@@ -155,8 +158,12 @@ def generate(n: int, *, years: float = 3.0, seed: int = 1022, batch: int = 20_00
                 "due_soon_at": deadlines.due_soon_at, "sla_state": sla_state,
                 "sla_paused_at": now if status == "waiting_citizen" else None,
                 "sla_started_at": received, "resolved_at": resolved, "closed_at": closed,
-                "result": "Đơn vị đã kiểm tra và xử lý xong." if resolved else None,
-                "published_at": published, "consent_publish": True, "privacy_requested": False,
+                "result": result, "published_at": published,
+                # Generated text names nobody, so the published text is the text itself.
+                "public_summary": description if published else None,
+                "public_result": result if published else None,
+                "public_search_text": fold(f"{code} {description} {result}") if published else None,
+                "consent_publish": True, "privacy_requested": False,
                 "rating": rng.randint(1, 5) if closed and rng.random() < 0.3 else None,
                 "reopened_count": 1 if rng.random() < 0.02 else 0,
                 "returned_count": 1 if status == "returned" else 0,

@@ -51,3 +51,15 @@ def test_without_an_organisation_it_says_what_to_do(runner):
     result = runner.invoke(args=["generate-tickets", "10"])
     assert result.exit_code != 0
     assert "seed-demo" in str(result.exception) or "seed-demo" in result.output
+
+
+def test_published_tickets_are_searchable(org, client):
+    generate.generate(400, years=3, now=NOW)
+    db.session.commit()
+    published = db.session.scalar(select(func.count()).select_from(Ticket)
+                                  .where(Ticket.published_at.is_not(None)))
+    assert published > 0
+    assert db.session.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.published_at.is_not(None), Ticket.public_search_text.is_(None))) == 0
+    page = client.get("/results", query_string={"q": "den duong"}).get_data(as_text=True)
+    assert "Đèn đường" in page or "đèn đường" in page.lower()
