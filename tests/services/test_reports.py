@@ -201,6 +201,11 @@ def test_unit_ranking_figures(data):
     assert (total.value("received"), total.value("resolved"), total.value("overdue_now")) == (
         18, 9, 5)
     assert total.value("on_time_rate") == pytest.approx(700 / 9)
+    # All nine resolved in November: 5 and 10 minutes (direct answers), 24, 26, 32, 40, 48,
+    # 50, 68.5 h: median the 5th, p90 at position 7.2 between 50 and 68.5.
+    assert total.value("median_hours") == pytest.approx(32)
+    assert total.value("p90_hours") == pytest.approx(53.7)
+    assert total.cells["median_hours"].previous == pytest.approx(40)  # October: 32 and 48
 
 
 def test_ranking_against_previous_period_and_targets(data, make_user):

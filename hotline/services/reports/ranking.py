@@ -14,9 +14,9 @@ hours, as the citizen waited; time paused waiting for the citizen is included
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, tuple_
 
 from hotline.domain.errors import ValidationError
 from hotline.extensions import db
@@ -133,6 +133,41 @@ def resolution_percentiles(period: Period, scope: Scope, clock: WorkClock,
     return {key[0]: value for key, value in found.items()}
 
 
+def both_periods_percentiles(period: Period, previous: Period, scope: Scope,
+                             clock: WorkClock) -> tuple[dict, dict]:
+    """Median and p90 per agency and in total (``TOTAL_KEY``), for the period and the one
+    before. PostgreSQL does it in one scan (GROUPING SETS over the two adjacent periods);
+    elsewhere it is four queries."""
+    d = dialect()
+    if not d.is_postgres or previous.last + timedelta(days=1) != period.first:
+        cur = resolution_percentiles(period, scope, clock)
+        prev = resolution_percentiles(previous, scope, clock)
+        cur.update(resolution_percentiles(period, scope, clock, by_agency=False))
+        prev.update(resolution_percentiles(previous, scope, clock, by_agency=False))
+        return cur, prev
+    start, _ = previous.bounds(d.tz)
+    boundary, end = period.bounds(d.tz)
+    t = Ticket.__table__
+    from_, w_received = clock.join(t, t.c.received_at, "recv")
+    from_, w_resolved = clock.join(from_, t.c.resolved_at, "res")
+    is_current = case((t.c.resolved_at >= boundary, 1), else_=0)
+    value = (w_resolved - w_received) / 3600.0
+    query = (select(is_current.label("cur"), t.c.agency_id, func.grouping(t.c.agency_id),
+                    func.percentile_cont(0.5).within_group(value),
+                    func.percentile_cont(0.9).within_group(value))
+             .select_from(from_)
+             .where(t.c.resolved_at >= start, t.c.resolved_at < end,
+                    t.c.merged_into_id.is_(None), overdue.scope_condition(scope),
+                    value.is_not(None))
+             .group_by(func.grouping_sets(tuple_(is_current, t.c.agency_id),
+                                          tuple_(is_current))))
+    out: tuple[dict, dict] = ({}, {})
+    for cur, agency_id, total, p50, p90 in db.session.execute(query):
+        key = TOTAL_KEY if total else agency_id
+        out[0 if cur else 1][key] = [float(p50), float(p90)]
+    return out
+
+
 def unit_ranking(scope: Scope, period: Period, *, sort: str = "on_time_rate",
                  descending: bool = True, now: datetime | None = None,
                  clock: WorkClock | None = None, only_busy: bool = False) -> Ranking:
@@ -144,8 +179,7 @@ def unit_ranking(scope: Scope, period: Period, *, sort: str = "on_time_rate",
     clock = clock or work_clock()
     previous = period.previous()
     cur_counts, prev_counts = period_counts(period, scope), period_counts(previous, scope)
-    cur_pct = resolution_percentiles(period, scope, clock)
-    prev_pct = resolution_percentiles(previous, scope, clock)
+    cur_pct, prev_pct = both_periods_percentiles(period, previous, scope, clock)
     overdue_now = overdue.count_by_agency(scope, "overdue", now)
     targets = all_targets()
 
@@ -160,8 +194,7 @@ def unit_ranking(scope: Scope, period: Period, *, sort: str = "on_time_rate",
                          targets))
     # The province row counts everything, tickets not forwarded to any agency included.
     if scope.agency_id is None:
-        cur_tot = resolution_percentiles(period, scope, clock, by_agency=False).get(TOTAL_KEY)
-        prev_tot = resolution_percentiles(previous, scope, clock, by_agency=False).get(TOTAL_KEY)
+        cur_tot, prev_tot = cur_pct.get(TOTAL_KEY), prev_pct.get(TOTAL_KEY)
         total = _row(None, "Toàn tỉnh", None, _sum(cur_counts), _sum(prev_counts),
                      cur_tot or [None, None], prev_tot or [None, None],
                      sum(overdue_now.values()), targets)
