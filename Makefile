@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: demo test install browser run worker bench clean
+.PHONY: demo test install browser run worker bench clean translations
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,17 @@ run: install
 test: install browser
 	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+# UI strings are Vietnamese msgids; this refreshes the English catalog and compiles it.
+# Translate new or fuzzy entries in hotline/translations/en/LC_MESSAGES/messages.po, then re-run.
+TRANSLATIONS := hotline/translations
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file --no-wrap \
+		--project "Hotline 1022" -o $(TRANSLATIONS)/messages.pot .
+	@if [ -f $(TRANSLATIONS)/en/LC_MESSAGES/messages.po ]; then \
+		$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l en --no-wrap; \
+	else $(BIN)/pybabel init -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l en --no-wrap; fi
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
 worker: install
 	$(BIN)/flask --app hotline worker

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import abort, redirect, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from hotline.extensions import db, login_manager
@@ -22,6 +23,7 @@ def load_user(user_id: str) -> User | None:
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+login_manager.localize_callback = gettext  # the msgid is marked in hotline.web.labels_i18n
 login_manager.login_message_category = "warning"
 login_manager.session_protection = "strong"
 

@@ -27,8 +27,9 @@ def choices(pairs) -> list[SelectChoice]:
 
 AGENCY_LEVELS = choices([("province", _l("Cấp tỉnh (Sở, ngành)")), ("district", _l("Cấp huyện")),
                  ("commune", _l("Cấp xã")), ("other", _l("Khác (doanh nghiệp, đơn vị sự nghiệp)"))])
-KINDS = choices([("", _l("— mọi loại —"))] + [(k.value, v) for k, v in KIND_LABELS_VI.items()])
-ROLES = choices([(r.value, label) for r, label in ROLE_LABELS_VI.items()])
+# _l(label): the domain's labels are msgids (marked in hotline.web.labels_i18n).
+KINDS = choices([("", _l("— mọi loại —"))] + [(k.value, _l(v)) for k, v in KIND_LABELS_VI.items()])
+ROLES = choices([(r.value, _l(label)) for r, label in ROLE_LABELS_VI.items()])
 
 
 def optional_int(value):

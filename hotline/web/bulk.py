@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from hotline.auth import require_role
@@ -23,8 +24,8 @@ from hotline.tx import commit
 bp = Blueprint("bulk", __name__, url_prefix="/bulk")
 bp.before_request(require_role(*bulk.ROLES))
 
-ACTIONS = {"reassign": "Chuyển cơ quan xử lý", "change_field": "Đổi lĩnh vực",
-           "merge": "Gộp phiếu trùng", "spam": "Đóng: tin rác / ngoài phạm vi"}
+ACTIONS = {"reassign": _l("Chuyển cơ quan xử lý"), "change_field": _l("Đổi lĩnh vực"),
+           "merge": _l("Gộp phiếu trùng"), "spam": _l("Đóng: tin rác / ngoài phạm vi")}
 
 
 def _safe_next(target: str | None) -> str | None:

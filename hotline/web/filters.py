@@ -1,10 +1,11 @@
-"""Template helpers: local time, Vietnamese labels, SLA badges, language choice."""
+"""Template helpers: local time, labels (Vietnamese, translated at render), language choice."""
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import get_locale, gettext, refresh
 
 from hotline.domain.lifecycle import KIND_LABELS_VI, LABELS_VI, Kind, Status
 from hotline.domain.messages import CHANNEL_LABELS_VI, Channel
@@ -18,6 +19,8 @@ PRIORITY_LABELS_VI = {"urgent": "Khẩn", "normal": "Thường", "complex": "Ph�
 
 def select_locale() -> str:
     """``?lang=en`` switches and is remembered in the session; Vietnamese by default."""
+    if not has_request_context():  # jobs and commands speak Vietnamese
+        return "vi"
     wanted = request.args.get("lang")
     if wanted in LANGUAGES:
         session["lang"] = wanted
@@ -31,14 +34,31 @@ def localtime(value: datetime | None, fmt: str = "%H:%M %d/%m/%Y") -> str:
 
 
 def _label(table: dict, enum_cls):
+    """A filter: enum value → its Vietnamese label, translated to the page's language.
+
+    The labels are msgids because ``hotline.web.labels_i18n`` marks them for extraction.
+    """
     def lookup(value) -> str:
         if value is None:
             return ""
         try:
-            return table[enum_cls(value)]
+            return gettext(table[enum_cls(value)])
         except (ValueError, KeyError):
             return str(value)
     return lookup
+
+
+def _plain_label(table: dict):
+    def lookup(value) -> str:
+        label = table.get(value)
+        return gettext(label) if label else (value or "")
+    return lookup
+
+
+def current_lang() -> str:
+    """The language this response is rendered in (``vi`` or ``en``)."""
+    locale = get_locale()
+    return locale.language if locale is not None else "vi"
 
 
 def init_app(app: Flask) -> None:
@@ -47,11 +67,22 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_label(KIND_LABELS_VI, Kind), "kind_label")
     app.add_template_filter(_label(CHANNEL_LABELS_VI, Channel), "channel_label")
     app.add_template_filter(_label(ROLE_LABELS_VI, Role), "role_label")
-    app.add_template_filter(lambda v: SLA_LABELS_VI.get(v, v or ""), "sla_label")
-    app.add_template_filter(lambda v: PRIORITY_LABELS_VI.get(v, v or ""), "priority_label")
+    app.add_template_filter(_plain_label(SLA_LABELS_VI), "sla_label")
+    app.add_template_filter(_plain_label(PRIORITY_LABELS_VI), "priority_label")
+
+    @app.before_request
+    def _language() -> None:
+        # Flask-Babel caches the locale on ``g``; where one app context serves several
+        # requests (the test client inside an app context) the last request's language
+        # would stick. The language belongs to the request.
+        refresh()
+        # Remember ?lang= even when the response renders nothing (a sign-in redirect).
+        select_locale()
 
     @app.context_processor
     def _globals():
-        return {"current_lang": session.get("lang", "vi"),
+        # From the locale selector, not the session: on the request that carries
+        # ?lang=en the session is only updated once something asks for the locale.
+        return {"current_lang": current_lang(),
                 "province_name": app.config.get("PROVINCE_NAME"),
                 "endpoint_exists": lambda endpoint: endpoint in app.view_functions}

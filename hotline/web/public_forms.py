@@ -34,8 +34,9 @@ class SubmitForm(FlaskForm):
 
     submission_id = HiddenField(default=lambda: uuid.uuid4().hex,
                                 validators=[DataRequired(), Regexp(r"^[0-9a-f]{32}$")])
-    kind = RadioField(_l("Loại"), choices=choices((k.value, v) for k, v in KIND_LABELS_VI.items()),
-                      default="phan_anh", validators=[DataRequired()])
+    # _l(v): the domain's labels are msgids (marked in hotline.web.labels_i18n).
+    kind = RadioField(_l("Loại"), default="phan_anh", validators=[DataRequired()],
+                      choices=choices((k.value, _l(v)) for k, v in KIND_LABELS_VI.items()))
     field_code = SelectField(_l("Lĩnh vực"), choices=[], validate_choice=False)
     area_code = SelectField(_l("Xã, phường nơi xảy ra"), choices=[], validate_choice=False)
     address = StringField(_l("Địa chỉ, địa điểm cụ thể"), validators=[Optional(), Length(max=400)])

@@ -31,7 +31,8 @@ class ActionForm(FlaskForm):
 
 # Who did it, when it was not a staff member.
 ACTOR_LABELS = {"router": _l("Định tuyến tự động"), "system": _l("Hệ thống"),
-                "citizen": _l("Người dân"), **CHANNEL_LABELS_VI}
+                "citizen": _l("Người dân"),
+                **{channel: _l(label) for channel, label in CHANNEL_LABELS_VI.items()}}
 
 # Timeline event types as the staff read them.
 EVENT_LABELS = {
