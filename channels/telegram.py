@@ -12,6 +12,7 @@ runs its own event loop; the relay calls it from a plain worker thread).
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC
@@ -47,6 +48,21 @@ bp = Blueprint("telegram", __name__, url_prefix="/channels/telegram")
 
 # -- outbound -------------------------------------------------------------------------------
 
+def _run_async(main: Callable[[], Awaitable[T]]) -> T:
+    """Run ``main()`` to completion from synchronous code.
+
+    python-telegram-bot is async; our relay and jobs are not. When this thread
+    already runs an event loop (an async server, a browser-test driver),
+    ``asyncio.run`` would refuse, so the coroutine gets a thread of its own.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(main())).result()
+
+
 @register
 class TelegramAdapter(ChannelAdapter):
     """Sends through the Bot API; also downloads files and registers the webhook."""
@@ -68,7 +84,7 @@ class TelegramAdapter(ChannelAdapter):
             finally:
                 await bot.shutdown()
         try:
-            return asyncio.run(main())
+            return _run_async(main)
         except (tg_error.RetryAfter, tg_error.TimedOut) as exc:
             raise TransientDeliveryError(f"telegram: {exc}") from exc
         except tg_error.BadRequest as exc:  # a NetworkError subclass: check it first
