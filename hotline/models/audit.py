@@ -68,6 +68,14 @@ CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
 event.listen(AuditLog.__table__, "after_create",
              DDL(AUDIT_TRIGGER_SQL).execute_if(dialect="postgresql"))
 
+# SQLite (the embedded default) refuses them too.
+AUDIT_SQLITE_TRIGGERS = tuple(
+    f"CREATE TRIGGER IF NOT EXISTS audit_log_no_{op.lower()} BEFORE {op} ON audit_log "
+    f"BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: {op} refused'); END"
+    for op in ("UPDATE", "DELETE"))
+for _sql in AUDIT_SQLITE_TRIGGERS:
+    event.listen(AuditLog.__table__, "after_create", DDL(_sql).execute_if(dialect="sqlite"))
+
 
 class AppendOnlyError(RuntimeError):
     """Code tried to change or delete an audit row."""

@@ -321,9 +321,8 @@ def test_audit_rows_cannot_be_changed_through_the_orm(app, actor):
     db.session.rollback()
 
 
-def test_postgres_trigger_refuses_update_and_delete(app, actor, backend):
-    if backend != "postgresql":
-        pytest.skip("the trigger is PostgreSQL's")
+def test_database_trigger_refuses_update_and_delete(app, actor):
+    """Below the ORM guard, the database itself refuses (PostgreSQL and SQLite triggers)."""
     audit.record(actor, "create", "area", 1)
     db.session.commit()
     from sqlalchemy.exc import DBAPIError
