@@ -98,7 +98,7 @@ def generate(n: int, *, years: float = 3.0, seed: int = 1022, batch: int = 20_00
     pg = db.engine.dialect.name == "postgresql"
 
     contacts = [
-        {"id": contact_base + i, "phone": f"+8428{(contact_base + i) % 10**8:08d}",
+        {"id": contact_base + i, "phone": f"+84283{(contact_base + i) % 10**7:07d}",
          "name": None, "created_at": now - span}
         for i in range(n_contacts)
     ]
