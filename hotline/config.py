@@ -39,6 +39,7 @@ ENV_VARS = {
     "HOTLINE_LOG_LEVEL": "LOG_LEVEL",
     "HOTLINE_BACKUP_DIR": "BACKUP_DIR",
     "CRON_RETENTION_SECONDS": "CRON_RETENTION_SECONDS",
+    "CRON_SATISFACTION_SECONDS": "CRON_SATISFACTION_SECONDS",
     "HOTLINE_PROXY_COUNT": "PROXY_COUNT",
     # Citizen channels (channels/*; docs/channels.md). A channel without its secrets is disabled.
     **{name: name for name in (
@@ -97,6 +98,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "LOG_LEVEL": "INFO",
         "BACKUP_DIR": os.path.join(instance_path, "backups"),
         "CRON_RETENTION_SECONDS": 86400,  # the retention job's interval on rq's cron
+        "CRON_SATISFACTION_SECONDS": 3600,  # "has it been fixed?" follow-ups
         "PROXY_COUNT": 0,  # reverse proxies in front (nginx: 1) whose X-Forwarded-* to trust
         # Working hours of state agencies, local time.
         "WORK_SHIFTS": "07:30-11:30,13:00-17:00",

@@ -33,7 +33,7 @@ from rq.cron import CronScheduler
 from rq.exceptions import StopRequested
 
 from hotline.services.settings import setting_int
-from workers import jobs, retention
+from workers import jobs, retention, satisfaction
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,9 @@ def schedule(app: Flask) -> list[dict]:
         # Personal-data retention (issue 8): daily, batched, resumable.
         {"func": retention.anonymise_expired, "queue_name": "maintenance",
          "interval": setting_int("CRON_RETENTION_SECONDS", cfg), "job_timeout": 3600},
+        # "Has it been fixed?" questions to citizens (issue 5), idempotent per ticket.
+        {"func": satisfaction.satisfaction_followup, "queue_name": "notifications",
+         "interval": setting_int("CRON_SATISFACTION_SECONDS", cfg), "job_timeout": 900},
     ]
 
 

@@ -87,7 +87,7 @@ def test_contact_is_matched_by_phone_in_any_format(receive):
     b = receive(external_id="c2", contact=ContactHandle(phone="84912345678"))
     c = receive(external_id="c3", contact=ContactHandle(phone="+84 912.345.678"))
     ids = {db.session.get(Ticket, r.ticket_id).contact_id for r in (a, b, c)}
-    assert len(ids) == 1  # phone calls never thread (each call is logged), but it is one person
+    assert len(ids) == 1  # one person, whatever the format of the number
 
 
 def test_thread_code_threads_only_for_the_same_citizen(receive):

@@ -134,12 +134,13 @@ def test_cron_schedule_enqueues_the_periodic_jobs(app, org, connection):
     scheduler = cron.build_scheduler(app, connection)
     names = sorted(j.func_name for j in scheduler.get_jobs())
     assert names == ["workers.jobs.relay_outbox", "workers.jobs.send_digests",
-                     "workers.jobs.sla_scan", "workers.retention.anonymise_expired"]
-    assert {j.interval for j in scheduler.get_jobs()} == {60, 300, 86400}
+                     "workers.jobs.sla_scan", "workers.retention.anonymise_expired",
+                     "workers.satisfaction.satisfaction_followup"]
+    assert {j.interval for j in scheduler.get_jobs()} == {60, 300, 3600, 86400}
     enqueued = scheduler.enqueue_jobs()  # interval jobs run at once on start
-    assert len(enqueued) == 4
+    assert len(enqueued) == 5
     assert Queue("maintenance", connection=connection).count == 3
-    assert Queue("notifications", connection=connection).count == 1
+    assert Queue("notifications", connection=connection).count == 2
     assert scheduler.enqueue_jobs() == []  # not due again for a minute
     work_off(app, connection)
     failed = Queue("maintenance", connection=connection).failed_job_registry.count
