@@ -180,7 +180,17 @@ def page_timings(url: str, size: int, ctx: dict, repeat: int) -> list[Measuremen
                              max(5, repeat // 4))))
 
     with app.app_context():
-        # SLA scan with 1 % of the open on-track tickets crossing "overdue".
+        # Steady state first: generated data carries a backlog (overdue tickets never
+        # escalated, first responses never flagged) that a live system scanned long ago.
+        now = utcnow()
+        start = time.perf_counter()
+        backlog = sla.scan(now)
+        db.session.commit()
+        out.append(Measurement("SLA scan, first run over generated backlog", size, 1,
+                               round((time.perf_counter() - start) * 1000, 1), None, None, None,
+                               0, extra={"overdue": len(backlog.overdue),
+                                         "due_soon": len(backlog.due_soon)}))
+        # Then the measured scan: 1 % of the open on-track tickets crossing "overdue".
         open_ids = db.session.scalars(select(Ticket.id).where(Ticket.sla_state == "on_track")).all()
         now = utcnow()
         k = max(1, len(open_ids) // 100)
