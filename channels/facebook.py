@@ -32,6 +32,7 @@ from channels.downloads import fetch_url
 from channels.settings import base_url
 from channels.webhooks import BadPayload, ChatCommand, Item
 from hotline.domain.messages import Channel, ContactHandle, IncomingAttachment, IncomingMessage
+from hotline.services import chat_rating
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 TIMEOUT = (5, 20)
@@ -188,4 +189,7 @@ def _parse_event(event: Any) -> Item | None:
     text = text if isinstance(text, str) and text.strip() else None
     if text is None and not files:
         return None
+    rating = chat_rating.parse_command(text) if not files else None
+    if rating is not None:  # "đánh giá CODE N": a reply, never a ticket
+        return ChatCommand(Channel.FACEBOOK.value, psid, "rate", rating, key=f"facebook:{mid}")
     return IncomingMessage(**common, text=text, attachments=tuple(files))

@@ -35,7 +35,7 @@ from channels.settings import base_url
 from channels.webhooks import BadPayload, ChatCommand, Item
 from hotline import tx
 from hotline.domain.messages import Channel, ContactHandle, IncomingAttachment, IncomingMessage
-from hotline.services import remote_attachments
+from hotline.services import chat_rating, remote_attachments
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +169,9 @@ def parse_update(data: dict[str, Any]) -> list[Item]:
         command, _, argument = msg.text.partition(" ")
         name = command[1:].split("@", 1)[0].lower()
         return [ChatCommand(Channel.TELEGRAM.value, chat_id, name, argument.strip(), key)]
+    rating = chat_rating.parse_command(msg.text)
+    if rating is not None:  # "đánh giá CODE N" typed as text: a reply, never a ticket
+        return [ChatCommand(Channel.TELEGRAM.value, chat_id, "rate", rating, key)]
     sender = msg.from_user
     name = " ".join(filter(None, [sender.first_name, sender.last_name])) if sender else None
     common = dict(channel=Channel.TELEGRAM, external_id=str(update_id),

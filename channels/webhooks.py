@@ -21,7 +21,7 @@ from hotline import tx
 from hotline.domain.errors import ValidationError
 from hotline.domain.messages import IncomingMessage, IntakeResult
 from hotline.extensions import csrf, db
-from hotline.services import chat_replies, intake, remote_attachments, status
+from hotline.services import chat_rating, chat_replies, intake, remote_attachments, status
 from workers import queue
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class ChatCommand:
 
     channel: str
     chat_id: str
-    name: str        # start, welcome, status, help
+    name: str        # start, welcome, status, rate, help
     argument: str
     key: str         # idempotency key of the reply (derived from the inbound event id)
 
@@ -188,6 +188,10 @@ def answer(command: ChatCommand) -> None:
     elif command.name == "status":
         text = status.status_text_for_chat(command.argument, command.channel, command.chat_id)
         purpose = "status"
+    elif command.name == "rate":
+        text = chat_rating.rating_text_for_chat(command.argument, command.channel,
+                                                command.chat_id)
+        purpose = "rating"
     else:
         text, purpose = chat_replies.help_text(command.channel), "help"
     chat_replies.queue_reply(command.channel, command.chat_id, text, key=command.key,

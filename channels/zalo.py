@@ -36,7 +36,7 @@ from channels.downloads import fetch_url
 from channels.settings import as_int, base_url
 from channels.webhooks import BadPayload, ChatCommand, Item
 from hotline.domain.messages import Channel, ContactHandle, IncomingAttachment, IncomingMessage
-from hotline.services import channel_tokens
+from hotline.services import channel_tokens, chat_rating
 from hotline.services.channel_tokens import TokenPair
 
 SIGNATURE_HEADER = "X-ZEvent-Signature"
@@ -199,6 +199,10 @@ def parse_event(data: dict[str, Any]) -> list[Item]:
     text = message.get("text")
     if event == "user_send_text" and not (isinstance(text, str) and text.strip()):
         raise BadPayload("message.text is missing")
+    rating = chat_rating.parse_command(text) if event == "user_send_text" else None
+    if rating is not None:  # "đánh giá CODE N": a reply, never a ticket
+        return [ChatCommand(Channel.ZALO.value, sender, "rate", rating,
+                            key=f"zalo:{message['msg_id']}")]
     if event == "user_send_image" and not files:
         raise BadPayload("user_send_image without an image URL")
     return [IncomingMessage(**common, text=text if isinstance(text, str) else None,

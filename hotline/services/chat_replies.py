@@ -51,5 +51,6 @@ def welcome_text(channel: str) -> str:
 
 def help_text(channel: str) -> str:
     """The answer to a command the bot does not know."""
-    return ("Các lệnh: /start — giới thiệu; /status <mã phiếu> — tra cứu tình trạng phiếu. "
+    return ("Các lệnh: /start — giới thiệu; /status <mã phiếu> — tra cứu tình trạng phiếu; "
+            "/rate <mã phiếu> <1-5> [nhận xét] — đánh giá kết quả. "
             "Để gửi phản ánh, chỉ cần nhắn nội dung (kèm ảnh, vị trí nếu có).")

@@ -24,6 +24,7 @@ from hotline.services import outbox
 # How far back a run looks beyond the due day, so a few missed days are caught up.
 CATCH_UP_DAYS = 3
 BATCH = 1000
+_CHAT_CHANNELS = ("telegram", "zalo", "facebook")
 
 
 def followup_key(ticket: Ticket) -> str:
@@ -34,11 +35,17 @@ def followup_key(ticket: Ticket) -> str:
 
 def followup_text(ticket: Ticket) -> str:
     days = int(current_app.config.get("SATISFACTION_REOPEN_DAYS", 7))
-    return (f"Tổng đài 1022: phản ánh {ticket.code} của bạn đã có kết quả. "
-            f"Vấn đề đã được khắc phục chưa? Mời bạn đánh giá (1–5 sao) tại: "
-            f"{outbox.status_link(ticket)}\n"
-            f"Nếu chưa được khắc phục, hãy chọn «Chưa khắc phục» trong {days} ngày kể từ khi "
-            f"có kết quả để phiếu được mở lại.")
+    lines = (f"Tổng đài 1022: phản ánh {ticket.code} của bạn đã có kết quả. "
+             f"Vấn đề đã được khắc phục chưa? Mời bạn đánh giá (1–5 sao) tại: "
+             f"{outbox.status_link(ticket)}\n"
+             f"Nếu chưa được khắc phục, hãy chọn «Chưa khắc phục» trong {days} ngày kể từ khi "
+             f"có kết quả để phiếu được mở lại.")
+    route = outbox.reply_route(ticket, ticket.contact) if ticket.contact else None
+    if route is not None and route[0] in _CHAT_CHANNELS:
+        # Chats can answer in place (services.chat_rating); SMS and e-mail cannot.
+        lines += (f"\nHoặc trả lời: đánh giá {ticket.code} 1-5 (kèm nhận xét; "
+                  f"bắt đầu bằng «chưa khắc phục» nếu vấn đề vẫn còn).")
+    return lines
 
 
 def send_followups(now: datetime) -> int:

@@ -25,18 +25,23 @@ _HANDLE_COLUMN = {
 }
 
 
-def status_text_for_chat(code: str | None, channel: str, chat_handle: str) -> str:
-    """The status of ticket ``code`` for the citizen writing from ``chat_handle`` on ``channel``."""
+def ticket_for_chat(code: str | None, channel: str, chat_handle: str) -> Ticket | None:
+    """Ticket ``code`` if its contact is the one writing from ``chat_handle``, else ``None``."""
     normalised = codes.parse_code(code)
     try:
         column = _HANDLE_COLUMN.get(Channel(channel))
     except ValueError:  # not a channel at all
         column = None
     if normalised is None or column is None or not chat_handle:
-        return NOT_FOUND_TEXT
-    ticket = db.session.scalar(
+        return None
+    return db.session.scalar(
         select(Ticket).join(Contact, Contact.id == Ticket.contact_id)
         .where(Ticket.code == normalised, column == str(chat_handle)))
+
+
+def status_text_for_chat(code: str | None, channel: str, chat_handle: str) -> str:
+    """The status of ticket ``code`` for the citizen writing from ``chat_handle`` on ``channel``."""
+    ticket = ticket_for_chat(code, channel, chat_handle)
     if ticket is None:
         return NOT_FOUND_TEXT
     status = Status(ticket.status)
