@@ -82,8 +82,13 @@ def _empty_tables() -> None:
             names = ", ".join(f'"{t.name}"' for t in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
+            # The append-only audit log refuses DELETE by trigger: lift it for the reset only.
+            from hotline.models.audit import AUDIT_SQLITE_TRIGGERS
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_log_no_delete"))
             for table in tables:
                 conn.execute(table.delete())
+            for sql in AUDIT_SQLITE_TRIGGERS:
+                conn.execute(text(sql))
 
 
 @pytest.fixture
