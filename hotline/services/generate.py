@@ -71,7 +71,26 @@ def _code(kind: str, year: int, n: int) -> str:
     # A bijection of n onto 32⁶ (odd multiplier modulo a power of two): unique, not sequential.
     value = (n * 0x2F5A_9B3D + 0x1022) % (32 ** 6)
     tail = "".join(codes.ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(6)))
-    return f"{codes.PREFIXES[kind]}-{year % 100:02d}-G{tail[1:]}"
+    return f"{codes.PREFIXES[kind]}-{year % 100:02d}-{tail}"
+
+
+def _avoid_existing(tickets: list[dict]) -> None:
+    """Generated codes are unique among themselves (a bijection of the id); move the rare
+    one that a ticket received through intake already holds."""
+    by_code = {t["code"]: t for t in tickets}
+    codes_ = list(by_code)
+    for i in range(0, len(codes_), 5000):
+        for taken in db.session.scalars(select(Ticket.code).where(Ticket.code.in_(codes_[i:i + 5000]))):
+            row = by_code[taken]
+            shift = 1
+            while True:
+                candidate = _code(row["kind"], row["received_at"].year, row["id"] + shift * 2 ** 29)
+                if candidate not in by_code and db.session.scalar(
+                        select(Ticket.id).where(Ticket.code == candidate)) is None:
+                    break
+                shift += 1
+            row["code"] = candidate
+            by_code[candidate] = row
 
 
 def generate(n: int, *, years: float = 3.0, seed: int = 1022, batch: int = 20_000,
@@ -170,6 +189,7 @@ def generate(n: int, *, years: float = 3.0, seed: int = 1022, batch: int = 20_00
                 "status_token": secrets.token_urlsafe(12), "updated_at": resolved or received,
             })
             events.extend(_timeline(tid, received, status, agency_id, accepted, resolved, rng))
+        _avoid_existing(tickets)
         _write(Ticket.__table__, TICKET_COLUMNS, tickets, pg)
         _write(TicketEvent.__table__, EVENT_COLUMNS, events, pg)
         written_events += len(events)

@@ -63,3 +63,15 @@ def test_published_tickets_are_searchable(org, client):
         Ticket.published_at.is_not(None), Ticket.public_search_text.is_(None))) == 0
     page = client.get("/results", query_string={"q": "den duong"}).get_data(as_text=True)
     assert "Đèn đường" in page or "đèn đường" in page.lower()
+
+
+def test_a_code_already_taken_through_intake_is_avoided(org, receive):
+    from hotline.services.generate import _code
+    first = receive()
+    ticket = db.session.get(Ticket, first.ticket_id)
+    # The code the generator would give its first ticket (id = current max + 1) this year.
+    ticket.code = _code("phan_anh", NOW.year, ticket.id + 1)
+    db.session.commit()
+    generate.generate(50, years=0.001, now=NOW)
+    db.session.commit()
+    assert db.session.scalar(select(func.count(func.distinct(Ticket.code)))) == 51
