@@ -91,6 +91,9 @@ def test_citizen_files_follows_reads_and_rates(phone_page, page, org, make_user)
     for private in ("Nguyễn Thị Lan", "0912", "345 678"):
         assert private not in content
     assert p.locator(".photos img").count() == 1
+    # The photo loads after the page: wait for it rather than race it.
+    p.wait_for_function("() => { const i = document.querySelector('.photos img');"
+                        " return i && i.complete && i.naturalWidth > 0; }")
     assert p.evaluate("document.querySelector('.photos img').naturalWidth") == 320
     screenshot(p, "public-result-phone")
 
