@@ -57,3 +57,7 @@ worker: install
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis
+
+# Benchmarks against the local PostgreSQL (see README, Performance): BENCH_ARGS="--ten-million"
+bench: install
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
