@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from hotline.domain.errors import PermissionDenied, ValidationError
 from hotline.domain.messages import ContactHandle, IncomingAttachment
 from hotline.extensions import db
-from hotline.models import Attachment, Field, OutboxMessage, Ticket, TicketEvent
+from hotline.models import Attachment, Field, OutboxMessage, Ticket, TicketEvent, utcnow
 from hotline.services import events, public, satisfaction
 from tests.factories import MONDAY_9AM
 from tests.photos import image_bytes
@@ -362,7 +362,8 @@ def test_nearby_open_tickets_of_the_same_field(receive):
 
 
 def test_follow_up_command(ticket, runner):
-    give_result(ticket, at=ticket.received_at - timedelta(days=4))
+    # The command asks about results given SATISFACTION_FOLLOWUP_DAYS before the real now.
+    give_result(ticket, at=utcnow() - timedelta(days=4))
     first = runner.invoke(args=["satisfaction-followup"])
     again = runner.invoke(args=["satisfaction-followup"])
     assert "1 message(s) queued" in first.output and "0 message(s) queued" in again.output

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from hotline.domain.messages import IncomingAttachment
 from hotline.extensions import db
-from hotline.models import Attachment, OutboxMessage, Ticket, TicketCohandler, TicketEvent
+from hotline.models import Attachment, OutboxMessage, Ticket, TicketCohandler, TicketEvent, utcnow
 from hotline.services import handling
 from tests.factories import MONDAY_9AM
 from tests.staff_fixtures import QueryCounter, login, ticket
@@ -26,8 +26,10 @@ def routed(receive, i: int = 0, **kw) -> Ticket:
 
 
 def test_inbox_shows_the_agencys_tickets_with_working_time_left(client, staff, receive):
-    mine = routed(receive, 1)
-    theirs = routed(receive, 2, field_code="XD", text="Xây dựng không phép")
+    # Pages count working time left up to the real now: "mine" arrives now, "late" long ago.
+    mine = routed(receive, 1, received_at=utcnow())
+    theirs = routed(receive, 2, field_code="XD", text="Xây dựng không phép",
+                    received_at=utcnow())
     late = routed(receive, 3, received_at=datetime(2026, 9, 1, 2, tzinfo=timezone.utc),
                   text="Cây đổ chắn đường")
     login(client, staff.handler)
