@@ -157,5 +157,21 @@ def gunicorn(app_spec: str, env: dict[str, str], workers: int | None = None):
             proc.kill()
 
 
+@contextmanager
+def rq_worker(env: dict[str, str], queues: tuple[str, ...] = ("intake", "notifications")):
+    """An rq worker process (``flask --app hotline worker``) on ``queues``, stopped after."""
+    cmd = [sys.executable, "-m", "flask", "--app", "hotline", "worker", *queues]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def progress(msg: str) -> None:
     print(f"[{datetime.now().strftime('%H:%M:%S')}] {msg}", flush=True)

@@ -28,7 +28,6 @@ from channels.base import (
     TransientDeliveryError,
     register,
 )
-from channels.downloads import fetch_url
 from channels.settings import base_url
 from channels.webhooks import BadPayload, ChatCommand, Item
 from hotline.domain.messages import Channel, ContactHandle, IncomingAttachment, IncomingMessage
@@ -117,7 +116,7 @@ def webhook():
         items = parse_payload(webhooks.parse_json(raw))
     except BadPayload as exc:
         return webhooks.bad_request(exc.reason)
-    return webhooks.store_and_ack(items, fetch_job=fetch_url)
+    return webhooks.store_and_ack(items)
 
 
 def parse_payload(data: dict[str, Any]) -> list[Item]:

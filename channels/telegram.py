@@ -144,7 +144,7 @@ def webhook():
         items = parse_update(webhooks.parse_json(webhooks.raw_body()))
     except BadPayload as exc:
         return webhooks.bad_request(exc.reason)
-    return webhooks.store_and_ack(items, fetch_job=fetch_file)
+    return webhooks.store_and_ack(items)
 
 
 def parse_update(data: dict[str, Any]) -> list[Item]:

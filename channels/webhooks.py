@@ -1,8 +1,8 @@
 """What every chat webhook shares: the enabled check, signatures, bodies, storing, answers.
 
-A webhook stores before it acknowledges: it hands every message of the payload to
-``services.intake.receive``, queues the chat replies it owes (greeting, status), commits
-once, and only then answers 200. Anything it cannot store — a malformed body (400), a
+A webhook stores before it acknowledges: it stages every message of the payload
+(``services.staging.stage``: checked, then stored for the intake drain), queues the chat
+replies it owes (greeting, status), commits once, and only then answers 200. Anything it cannot store — a malformed body (400), a
 bad signature (401), a disabled channel (503, so the platform redelivers once the
 secrets are set) — stores nothing.
 """
@@ -21,8 +21,7 @@ from hotline import tx
 from hotline.domain.errors import ValidationError
 from hotline.domain.messages import IncomingMessage, IntakeResult
 from hotline.extensions import csrf, db
-from hotline.services import chat_rating, chat_replies, intake, remote_attachments, status
-from workers import queue
+from hotline.services import chat_rating, chat_replies, staging, status
 
 log = logging.getLogger(__name__)
 
@@ -133,52 +132,44 @@ def parse_json(raw: bytes) -> dict[str, Any]:
 
 # -- storing --------------------------------------------------------------------------------
 
-def store_and_ack(items: Iterable[Item], *, fetch_job: Callable[[int], None] | None = None):
+def store_and_ack(items: Iterable[Item]):
     """Store every item in one transaction and answer 200 — or 400 and store nothing."""
     try:
-        results, to_fetch = store(items, fetch_job=fetch_job)
+        results = store(items)
     except ValidationError as exc:
         return bad_request(f"{exc.code}: {exc.message}")
-    if fetch_job is not None:
-        for attachment_id in to_fetch:
-            try:
-                queue.enqueue(fetch_job, attachment_id)
-            except Exception:
-                log.warning("could not enqueue %s for attachment %s",
-                            getattr(fetch_job, "__name__", fetch_job), attachment_id,
-                            exc_info=True)
-        # In-process mode: the downloads run now, after the commit that made their rows durable.
-        queue.run_deferred()
     return jsonify(ok=True, stored=[{"code": r.code, "created": r.created,
-                                     "duplicate": r.duplicate} for r in results]), 200
+                                     "duplicate": r.duplicate, "pending": r.pending}
+                                    for r in results]), 200
 
 
-def store(items: Iterable[Item], *, fetch_job=None) -> tuple[list[IntakeResult], list[int]]:
-    """Intake each message and queue each reply, then commit once.
+def store(items: Iterable[Item]) -> list[IntakeResult]:
+    """Stage each message and queue each reply, then commit once.
 
-    Returns the intake results and the attachments left to download. A message that
-    intake refuses rolls back the whole payload (the platform's retry gets the same answer,
-    and nothing is half stored).
+    The messages become tickets in the intake drain (``workers.jobs.drain_intake``),
+    which also fetches files sent as references (``fetcher_for``). A message that
+    intake refuses rolls back the whole payload (the platform's retry gets the same
+    answer, and nothing is half stored).
     """
     results: list[IntakeResult] = []
-    tickets_with_files: list[int] = []
     try:
         for item in items:
             if isinstance(item, ChatCommand):
                 answer(item)
                 continue
-            result = intake.receive(item)
-            results.append(result)
-            if fetch_job is not None and not result.duplicate and \
-                    any(a.remote_ref for a in item.attachments):
-                tickets_with_files.append(result.ticket_id)
-        to_fetch = [i for t in dict.fromkeys(tickets_with_files)
-                    for i in remote_attachments.unfetched_ids(t)]
+            results.append(staging.stage(item))
     except ValidationError:
         db.session.rollback()
         raise
     tx.commit()
-    return results, to_fetch
+    return results
+
+
+def fetcher_for(channel: str) -> Callable[[int], None] | None:
+    """The job that downloads a file this chat channel sent as a reference."""
+    from channels import downloads, telegram
+    return {"telegram": telegram.fetch_file, "zalo": downloads.fetch_url,
+            "facebook": downloads.fetch_url}.get(channel)
 
 
 def answer(command: ChatCommand) -> None:

@@ -32,7 +32,6 @@ from channels.base import (
     TransientDeliveryError,
     register,
 )
-from channels.downloads import fetch_url
 from channels.settings import as_int, base_url
 from channels.webhooks import BadPayload, ChatCommand, Item
 from hotline.domain.messages import Channel, ContactHandle, IncomingAttachment, IncomingMessage
@@ -162,7 +161,7 @@ def webhook():
         items = parse_event(data)
     except BadPayload as exc:
         return webhooks.bad_request(exc.reason)
-    return webhooks.store_and_ack(items, fetch_job=fetch_url)
+    return webhooks.store_and_ack(items)
 
 
 def parse_event(data: dict[str, Any]) -> list[Item]:

@@ -1,6 +1,6 @@
 """``flask --app hotline …`` commands of the SLA engine and the workers.
 
-``sla-recompute``, ``send-digests`` and ``outbox-relay`` are thin wrappers over
+``sla-recompute``, ``send-digests``, ``outbox-relay`` and ``intake-drain`` are thin wrappers over
 services (usable from the system cron when there is no Redis); ``worker`` and
 ``scheduler`` live in ``workers.runner`` and ``workers.cron``. ``sla-scan`` is
 in ``hotline.cli``.
@@ -18,7 +18,8 @@ from hotline.tx import commit
 def init_app(app: Flask) -> None:
     from workers.cron import scheduler_command
     from workers.runner import worker_command
-    for command in (sla_recompute, send_digests, outbox_relay, worker_command, scheduler_command):
+    for command in (sla_recompute, send_digests, outbox_relay, intake_drain, worker_command,
+                    scheduler_command):
         app.cli.add_command(command)
 
 
@@ -75,3 +76,12 @@ def outbox_relay() -> None:
     from workers.jobs import relay_outbox
     n = relay_outbox()
     click.echo(f"Relayed {n} outbox message(s).")
+
+
+@click.command("intake-drain")
+@with_appcontext
+def intake_drain() -> None:
+    """Turn every due staged inbound message into a ticket (retries of failed ones included)."""
+    from workers.jobs import drain_intake
+    n = drain_intake(until_empty=True)
+    click.echo(f"Processed {n} staged message(s).")

@@ -61,6 +61,7 @@ ENV_VARS = {
         "OUTBOX_REQUEUE_SECONDS", "JOB_RETRY_INTERVALS",
         "SLA_ESCALATE_AFTER_HOURS", "SLA_ESCALATION_EMAILS", "DIGEST_LOCAL_TIME",
         "CRON_SLA_SCAN_SECONDS", "CRON_RELAY_SECONDS", "CRON_DIGEST_SECONDS",
+        "CRON_INTAKE_SECONDS",
     )},
 }
 
@@ -143,6 +144,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "CRON_SLA_SCAN_SECONDS": 60,
         "CRON_RELAY_SECONDS": 60,
         "CRON_DIGEST_SECONDS": 300,
+        "CRON_INTAKE_SECONDS": 30,
     }
 
 

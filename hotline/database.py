@@ -3,7 +3,9 @@ several threads; PostgreSQL needs nothing beyond its driver."""
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
 from hotline.extensions import db
@@ -38,3 +40,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
+
+
+def insert_or_skip(table: Table):
+    """An INSERT on this database that can take ``.on_conflict_do_nothing(...)``."""
+    return (pg_insert if is_postgres() else sqlite_insert)(table)

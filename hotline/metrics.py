@@ -55,6 +55,11 @@ class _DatabaseCollector:
             yield queue
         yield GaugeMetricFamily("hotline_tickets_overdue", "Tickets past their due time",
                                 value=depth.overdue)
+        staged = GaugeMetricFamily("hotline_inbound_staged", "Inbound messages stored and not "
+                                   "yet turned into tickets, by state", labels=["state"])
+        staged.add_metric(["pending"], depth.staged.pending)
+        staged.add_metric(["failed"], depth.staged.failed)
+        yield staged
 
 
 def _scrape_registry() -> CollectorRegistry:

@@ -2,6 +2,9 @@
 
 ``flask --app hotline scheduler`` enqueues, on interval:
 
+- ``workers.jobs.drain_intake`` on *intake* every ``CRON_INTAKE_SECONDS`` (30) — staged
+  messages are drained right after they are stored; this run catches what a Redis outage
+  or a crashed worker left, and retries failed ones when their backoff ends;
 - ``workers.jobs.sla_scan`` on *maintenance* every ``CRON_SLA_SCAN_SECONDS`` (60);
 - ``workers.jobs.relay_outbox`` on *notifications* every ``CRON_RELAY_SECONDS`` (60);
 - ``workers.jobs.send_digests`` on *maintenance* every ``CRON_DIGEST_SECONDS`` (300) —
@@ -84,6 +87,8 @@ def schedule(app: Flask) -> list[dict]:
     """The jobs and intervals of this deployment (also shown by ``scheduler --list``)."""
     cfg = app.config
     return [
+        {"func": jobs.drain_intake, "queue_name": "intake",
+         "interval": setting_int("CRON_INTAKE_SECONDS", cfg), "job_timeout": 600},
         {"func": jobs.sla_scan, "queue_name": "maintenance",
          "interval": setting_int("CRON_SLA_SCAN_SECONDS", cfg), "job_timeout": 600},
         {"func": jobs.relay_outbox, "queue_name": "notifications",
@@ -113,7 +118,7 @@ def build_scheduler(app: Flask, connection: Redis) -> ResilientCronScheduler:
 @click.option("--list", "list_only", is_flag=True, help="Print the schedule and exit.")
 @with_appcontext
 def scheduler_command(list_only: bool) -> None:
-    """Run rq's cron scheduler: SLA scan, outbox relay and daily digests."""
+    """Run rq's cron scheduler: intake drain, SLA scan, outbox relay and daily digests."""
     app = current_app._get_current_object()
     for entry in schedule(app):
         click.echo(f"{entry['func'].__module__}.{entry['func'].__name__:<14} "

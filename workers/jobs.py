@@ -140,3 +140,37 @@ def send_digests() -> dict[str, object]:
         log.info("digests: %d e-mail(s) queued for %s", report.sent, report.day)
     return {"day": report.day.isoformat() if report.day else None, "sent": report.sent,
             "skipped": report.skipped}
+
+
+#: Staged messages one drain pass takes (each pass commits); in-process runs one pass only,
+#: inside the request that staged the message.
+DRAIN_BATCH = 200
+
+
+def drain_intake(until_empty: bool | None = None) -> int:
+    """Turn staged messages into tickets, oldest first, until none is due; returns how many.
+
+    Woken after the commit that staged a message, and by cron as a safety net. Files that
+    came as references are downloaded by their channel's fetch job after each commit.
+    In-process (no Redis) it makes one pass, inside the request that staged the message,
+    unless ``until_empty`` (the ``intake-drain`` command).
+    """
+    if until_empty is None:
+        until_empty = job_queue.is_async()
+    from channels.webhooks import fetcher_for
+    from hotline.services import staging
+    job_queue.drain_started()
+    total = 0
+    while True:
+        report = staging.drain(utcnow(), limit=DRAIN_BATCH)
+        for channel, attachment_id in report.to_fetch:
+            fetch = fetcher_for(channel)
+            if fetch is not None:
+                job_queue.after_commit(fetch, attachment_id)
+        commit()
+        total += report.processed
+        if report.scanned < DRAIN_BATCH or not until_empty:
+            break
+    if total:
+        log.info("intake: %d staged message(s) processed", total)
+    return total

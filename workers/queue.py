@@ -14,16 +14,24 @@ from redis import Redis
 
 log = logging.getLogger(__name__)
 
-QUEUES = ("notifications", "maintenance")
+# "intake" first: a worker listening on several queues takes staged messages before sends.
+QUEUES = ("intake", "notifications", "maintenance")
+# Set while a drain job is queued, so a burst of staged messages enqueues one job, not one
+# each; it expires in case that job is lost (the cron drain covers the gap).
+DRAIN_WAKE_KEY = "hotline:intake:drain-queued"
+DRAIN_WAKE_TTL = 60
 
 
 def init_app(app: Flask) -> None:
     mode = "rq" if app.config.get("REDIS_URL") else "in-process"
     app.config.setdefault("QUEUE_MODE", mode)
     app.logger.info("jobs run %s", app.config["QUEUE_MODE"])
-    # New outbox rows are relayed right after the commit that wrote them.
+    # New outbox rows are relayed right after the commit that wrote them, and staged
+    # messages drained right after the commit that stored them.
     from hotline.services.outbox import outbox_written
+    from hotline.services.staging import message_staged
     outbox_written.connect(_relay_after_commit, sender=app)
+    message_staged.connect(_drain_after_commit, sender=app)
 
 
 def _relay_after_commit(app: Flask) -> None:
@@ -32,6 +40,38 @@ def _relay_after_commit(app: Flask) -> None:
     g.outbox_relay_scheduled = True
     from workers.jobs import relay_outbox
     after_commit(relay_outbox, queue="notifications")
+
+
+def _drain_after_commit(app: Flask) -> None:
+    if not has_app_context() or g.get("drain_scheduled"):
+        return
+    g.drain_scheduled = True
+    g.setdefault("deferred_jobs", []).append((wake_drainer, (), {}, None))
+
+
+def wake_drainer() -> None:
+    """After a commit that staged messages: drain here (in-process) or make sure a drain
+    job is queued (rq). If Redis is down the messages wait for the cron drain."""
+    from workers.jobs import drain_intake
+    if not is_async():
+        drain_intake()
+        return
+    try:
+        if redis_connection().set(DRAIN_WAKE_KEY, "1", nx=True, ex=DRAIN_WAKE_TTL):
+            enqueue(drain_intake, queue="intake")
+    except Exception:  # noqa: BLE001 - the staged rows are committed; cron drains them
+        log.warning("could not wake the intake drainer; the cron drain will catch up",
+                    exc_info=True)
+
+
+def drain_started() -> None:
+    """Called by a drain job as it starts: later stagings must queue another job."""
+    if not is_async():
+        return
+    try:
+        redis_connection().delete(DRAIN_WAKE_KEY)
+    except Exception:  # noqa: BLE001 - the key expires by itself; draining goes on
+        log.warning("could not clear the drain wake key", exc_info=True)
 
 
 def retry_policy():
@@ -88,6 +128,7 @@ def run_deferred() -> None:
         return
     jobs = g.pop("deferred_jobs", [])
     g.pop("outbox_relay_scheduled", None)
+    g.pop("drain_scheduled", None)
     for job in jobs:
         func, args, kwargs = job[:3]
         queue = job[3] if len(job) > 3 else None

@@ -65,7 +65,7 @@ def worker_connection(app: Flask) -> Redis:
 @click.option("--name", help="Worker name (default: random).")
 @with_appcontext
 def worker_command(queues: tuple[str, ...], burst: bool, simple: bool, name: str | None) -> None:
-    """Run an rq worker on QUEUES (default: notifications, maintenance)."""
+    """Run an rq worker on QUEUES (default: intake, notifications, maintenance)."""
     app = current_app._get_current_object()
     if not app.config.get("REDIS_URL"):
         raise click.ClickException(

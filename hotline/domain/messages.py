@@ -2,13 +2,16 @@
 
 Every channel adapter (phone console, web form, e-mail, Telegram, Zalo,
 Facebook, Open311) turns its payload into an ``IncomingMessage`` and calls
-``hotline.services.intake.receive``.
+``hotline.services.intake.receive`` — or ``hotline.services.staging.stage``,
+which stores the message as a JSON payload (``to_payload``/``from_payload``)
+and lets a job run intake on it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class Channel(StrEnum):
@@ -80,14 +83,54 @@ class IncomingMessage:
     created_by_id: int | None = None  # the operator who logged a call
     force_new: bool = False          # an operator logging a new call never threads
     route: bool = True               # False: the operator decides (answer directly / forward)
+    # Reserved when the message was staged: the ticket it opens gets this code and
+    # status-link token, which the citizen was already given.
+    code: str | None = None
+    status_token: str | None = None
 
 
 @dataclass(frozen=True)
 class IntakeResult:
-    """What intake did with a message."""
+    """What intake did with a message.
 
-    ticket_id: int
-    code: str
+    A staged message is stored but not yet processed (``pending``): it has no ticket
+    id yet, and a code only when one was reserved for it (a new report).
+    """
+
+    ticket_id: int | None
+    code: str | None
     created: bool        # a new ticket was opened
     duplicate: bool      # the same (channel, external_id) had been received before
     threaded: bool       # added to an already open ticket
+    pending: bool = False
+    status_token: str | None = None
+
+
+def carries_files(msg: IncomingMessage) -> bool:
+    """Whether the message holds file bytes (those go to the attachment store, not a payload)."""
+    return any(a.data is not None for a in msg.attachments)
+
+
+def to_payload(msg: IncomingMessage) -> dict[str, Any]:
+    """The message as JSON-able data (times in ISO 8601); files only as remote references."""
+    if carries_files(msg):
+        raise ValueError("a message with file bytes cannot be turned into a payload")
+    data = asdict(msg)
+    data["channel"] = str(msg.channel)
+    data["received_at"] = msg.received_at.isoformat()
+    for item in data["attachments"]:
+        del item["data"]
+    return data
+
+
+def from_payload(data: dict[str, Any]) -> IncomingMessage:
+    """The message ``to_payload`` wrote (unknown keys, from a newer version, are ignored)."""
+    known = {f.name for f in fields(IncomingMessage)}
+    values = {k: v for k, v in data.items() if k in known}
+    values["received_at"] = datetime.fromisoformat(data["received_at"])
+    values["contact"] = ContactHandle(**data.get("contact") or {})
+    values["attachments"] = tuple(
+        IncomingAttachment(filename=a["filename"], content_type=a["content_type"],
+                           remote_ref=a.get("remote_ref"))
+        for a in data.get("attachments") or ())
+    return IncomingMessage(**values)

@@ -175,17 +175,43 @@ class Attachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# Staged messages not yet processed, pending or failed (partial index predicate).
+INBOUND_WAITING = "state <> 'done'"
+
+
+def inbound_waiting():
+    """The partial index's own predicate: a query states it beside ``state = '…'`` because
+    SQLite (unlike PostgreSQL) only uses a partial index whose WHERE the query repeats."""
+    return text(f"inbound_messages.{INBOUND_WAITING}")
+
+
 class InboundMessage(db.Model):
-    """Every message a channel delivered, once: the idempotency ledger of intake."""
+    """Every message a channel delivered, once: the idempotency ledger of intake.
+
+    A row is written ``done`` by synchronous intake, or ``pending`` by staging, with
+    the message as ``payload`` (and, for a new report, the ticket code and status token
+    already given to the citizen) until the drainer turns it into a ticket. A message
+    that keeps failing ends ``failed`` and waits for an administrator; it is never dropped.
+    """
 
     __tablename__ = "inbound_messages"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(200))
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    state: Mapped[str] = mapped_column(String(10), default="done", server_default="done")
+    payload: Mapped[dict | None] = mapped_column(JSON)
+    ticket_code: Mapped[str | None] = mapped_column(String(16))
+    status_token: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         UniqueConstraint("channel", "external_id", name="uq_inbound_messages_channel_external_id"),
+        Index("uq_inbound_messages_ticket_code", "ticket_code", unique=True),
+        Index("ix_inbound_messages_waiting", "state", "id",
+              postgresql_where=text(INBOUND_WAITING), sqlite_where=text(INBOUND_WAITING)),
     )

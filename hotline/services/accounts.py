@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -73,14 +74,21 @@ def create_api_key(name: str) -> tuple[ApiKey, str]:
     return row, key
 
 
+# "Last used" is kept to the minute: writing it on every request would make every
+# request of a busy client wait for the one row's lock.
+API_KEY_USE_RESOLUTION = timedelta(minutes=1)
+
+
 def verify_api_key(key: str | None) -> ApiKey | None:
     """The active key row for ``key``, marking it used; ``None`` if unknown or revoked."""
     if not key:
         return None
     row = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == _digest(key),
                                                  ApiKey.revoked_at.is_(None)))
-    if row is not None:
-        row.last_used_at = utcnow()
+    now = utcnow()
+    if row is not None and (row.last_used_at is None
+                            or now - row.last_used_at >= API_KEY_USE_RESOLUTION):
+        row.last_used_at = now
     return row
 
 

@@ -4,11 +4,12 @@
 threads a follow-up into that contact's open ticket on the same channel,
 otherwise opens a ticket, routes it, starts its SLA clock and queues the
 acknowledgement — all inside the caller's transaction, flushed, not committed.
+``process_staged`` does the same for a message ``services.staging`` stored earlier.
 """
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask import current_app
@@ -51,17 +52,40 @@ class _Clean:
 
 def receive(msg: IncomingMessage) -> IntakeResult:
     """Store one inbound message exactly once and say what became of it."""
-    clean = _validate(msg)
-    found = _already_received(clean.channel, clean.external_id)
+    clean = validate(msg)
+    found = already_received(clean.channel.value, clean.external_id)
     if found:
         return found
+    return _store_retrying(msg, clean, None)
+
+
+def process_staged(row: InboundMessage, msg: IncomingMessage) -> IntakeResult:
+    """Run intake on a staged message: its ledger ``row`` gets the ticket instead of a new row.
+
+    A field or area that disappeared since the message was accepted is dropped (the
+    ticket goes to the operators' triage) rather than refusing what was acknowledged.
+    """
+    try:
+        clean = validate(msg)
+    except ValidationError as exc:
+        if exc.code not in ("unknown_field", "unknown_area"):
+            raise
+        msg = replace(msg, field_code=None if exc.code == "unknown_field" else msg.field_code,
+                      area_code=None if exc.code == "unknown_area" else msg.area_code)
+        return process_staged(row, msg)
+    return _store_retrying(msg, clean, row)
+
+
+def _store_retrying(msg: IncomingMessage, clean: _Clean,
+                    ledger: InboundMessage | None) -> IntakeResult:
     for attempt in range(3):
         try:
             with db.session.begin_nested():
-                return _store(msg, clean)
+                return _store(msg, clean, ledger)
         except IntegrityError:
             # Another transaction stored this message (or created this contact) first.
-            found = _already_received(clean.channel, clean.external_id)
+            found = already_received(clean.channel.value, clean.external_id) \
+                if ledger is None else None
             if found:
                 return found
             if attempt == 2:
@@ -69,19 +93,25 @@ def receive(msg: IncomingMessage) -> IntakeResult:
     raise AssertionError("unreachable")
 
 
-def _already_received(channel: Channel, external_id: str) -> IntakeResult | None:
+def already_received(channel: str, external_id: str) -> IntakeResult | None:
+    """What became of an earlier delivery of this message, or ``None`` for a new one."""
     row = db.session.execute(
-        select(InboundMessage.ticket_id, Ticket.code)
-        .join(Ticket, Ticket.id == InboundMessage.ticket_id)
-        .where(InboundMessage.channel == channel.value,
+        select(InboundMessage.ticket_id, InboundMessage.ticket_code, InboundMessage.status_token,
+               Ticket.code)
+        .outerjoin(Ticket, Ticket.id == InboundMessage.ticket_id)
+        .where(InboundMessage.channel == channel,
                InboundMessage.external_id == external_id)).first()
     if row is None:
         return None
+    if row.ticket_id is None:  # staged, not processed yet
+        return IntakeResult(ticket_id=None, code=row.ticket_code, created=False, duplicate=True,
+                            threaded=False, pending=True, status_token=row.status_token)
     return IntakeResult(ticket_id=row.ticket_id, code=row.code, created=False, duplicate=True,
                         threaded=False)
 
 
-def _validate(msg: IncomingMessage) -> _Clean:
+def validate(msg: IncomingMessage) -> _Clean:
+    """Everything intake checks before writing: a Vietnamese ``ValidationError`` or clean values."""
     try:
         channel = Channel(msg.channel)
     except ValueError as exc:
@@ -191,7 +221,7 @@ def _open_ticket_for(contact: Contact | None, channel: Channel, thread_code: str
         .order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(1))
 
 
-def _store(msg: IncomingMessage, clean: _Clean) -> IntakeResult:
+def _store(msg: IncomingMessage, clean: _Clean, ledger: InboundMessage | None) -> IntakeResult:
     contact = match_contact(clean.handle)
     ticket = None if msg.force_new else _open_ticket_for(contact, clean.channel, msg.thread_code)
     if ticket is not None:
@@ -200,33 +230,40 @@ def _store(msg: IncomingMessage, clean: _Clean) -> IntakeResult:
     else:
         ticket = _open_ticket(msg, clean, contact)
         created = True
-    db.session.add(InboundMessage(channel=clean.channel.value, external_id=clean.external_id,
-                                  ticket_id=ticket.id, received_at=clean.received_at))
+    if ledger is None:
+        db.session.add(InboundMessage(channel=clean.channel.value, external_id=clean.external_id,
+                                      ticket_id=ticket.id, received_at=clean.received_at))
+    else:
+        ledger.ticket_id = ticket.id
     db.session.flush()
     return IntakeResult(ticket_id=ticket.id, code=ticket.code, created=created, duplicate=False,
                         threaded=not created)
 
 
-def _new_code(kind: Kind, when: datetime) -> str:
+def reserve_code(kind: Kind, when: datetime) -> str:
+    """A ticket code no ticket holds and no staged message has been promised."""
     for _ in range(10):
         code = codes.new_code(kind.value, when)
-        if db.session.scalar(select(Ticket.id).where(Ticket.code == code)) is None:
+        taken = select(Ticket.id).where(Ticket.code == code).union_all(
+            select(InboundMessage.id).where(InboundMessage.ticket_code == code))
+        if db.session.execute(taken.limit(1)).first() is None:
             return code
     raise RuntimeError("could not find a free ticket code")  # ~impossible: 10⁹ codes a year
 
 
 def _open_ticket(msg: IncomingMessage, clean: _Clean, contact: Contact | None) -> Ticket:
     description = clean.description or _placeholder(msg)
-    title = clean.title or _title_from(description)
+    title = clean.title or title_from(description)
     ticket = Ticket(
-        code=_new_code(clean.kind, clean.received_at), kind=clean.kind.value,
+        code=msg.code or reserve_code(clean.kind, clean.received_at), kind=clean.kind.value,
         channel=clean.channel.value, external_id=clean.external_id, contact=contact,
         title=title, description=description,
         search_text=text.fold(" ".join(filter(None, [title, description, clean.address]))),
         field=clean.field, area=clean.area, address=clean.address, lat=msg.lat, lon=msg.lon,
         status=Status.NEW.value, priority=clean.priority.value, received_at=clean.received_at,
         consent_publish=msg.consent_publish, privacy_requested=msg.privacy_requested,
-        created_by_id=msg.created_by_id, status_token=secrets.token_urlsafe(16),
+        created_by_id=msg.created_by_id,
+        status_token=msg.status_token or secrets.token_urlsafe(16),
     )
     db.session.add(ticket)
     db.session.flush()
@@ -306,6 +343,7 @@ def _placeholder(msg: IncomingMessage) -> str:
     return "(Người dân gửi vị trí, chưa có nội dung.)"
 
 
-def _title_from(description: str) -> str:
+def title_from(description: str) -> str:
+    """A ticket's title when the citizen gave none: the first line, cut at a word."""
     first = description.strip().splitlines()[0]
     return first if len(first) <= 120 else first[:117].rsplit(" ", 1)[0] + "…"

@@ -15,9 +15,10 @@ the description and address only once a moderator published the ticket (and then
 moderated, redacted text); the point rounded to about 10 m (about 100 m when the
 citizen asked for privacy).
 
-POST creates the ticket synchronously through ``services.intake.receive`` (channel
-``open311``), so the answer carries the ``service_request_id`` and ``tokens/{token}``
-is never needed. Idempotency: the spec has no idempotency key, so a client that
+POST stores the request through ``services.staging.stage`` (channel ``open311``) and
+answers at once with the ticket code it reserved as ``service_request_id`` — the intake
+drain routes it a moment later, and until then GET shows it as open and being sorted —
+so ``tokens/{token}`` is never needed. Idempotency: the spec has no idempotency key, so a client that
 retries a POST would file twice. A client that sends ``device_id`` plus our extension
 ``request_token`` (or an ``Idempotency-Key`` header) gets a stable external id —
 ``sha256(api key id, device_id, token)`` — and a retried POST returns the same
@@ -47,7 +48,7 @@ from hotline.domain.messages import Channel, ContactHandle, IncomingAttachment, 
 from hotline.domain.redact import redact
 from hotline.extensions import db
 from hotline.models import ApiKey, Attachment, Field, Ticket, utcnow
-from hotline.services import accounts, intake
+from hotline.services import accounts, staging
 from hotline.services.public import public_timeline
 
 DEFAULT_WINDOW = timedelta(days=90)
@@ -260,8 +261,9 @@ def create_request(form: Mapping[str, object], *, idempotency_key: str | None = 
         lat=lat, lon=lon, attachments=attachments, force_new=True,
         # Apps have no consent box of their own: the moderator still decides what is published.
         consent_publish=True)
-    result = intake.receive(msg)
-    ticket = db.session.get(Ticket, result.ticket_id)
+    result = staging.stage(msg)
+    ticket = staging.preview(result.code) if result.pending \
+        else db.session.get(Ticket, result.ticket_id)
     return {"service_request_id": result.code, "service_notice": service_notice(ticket),
             "account_id": None}
 
@@ -397,6 +399,8 @@ def get_request(code_text: str, *, extensions: bool = False) -> list[dict]:
     ticket = db.session.scalar(select(Ticket).options(joinedload(Ticket.field),
                                                       joinedload(Ticket.agency))
                                .where(Ticket.code == code)) if code else None
+    if ticket is None:
+        ticket = staging.preview(code)  # accepted a moment ago, not processed yet
     if ticket is None:
         raise NotFound(f"Không có yêu cầu với mã «{code_text}».")
     return to_requests([ticket], extensions=extensions)

@@ -13,9 +13,8 @@ from blinker import Namespace
 from flask import current_app
 from sqlalchemy import String, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from hotline.database import insert_or_skip
 from hotline.domain.lifecycle import LABELS_VI, Status
 from hotline.domain.messages import Channel
 from hotline.extensions import db
@@ -133,9 +132,8 @@ def queue_staff_messages(messages: Iterable[StaffMessage]) -> int:
         return 0
     # executemany of one short statement (the driver pipelines it); ON CONFLICT DO NOTHING
     # covers a concurrent transaction queuing the same key in between.
-    dialect_insert = pg_insert if postgres else sqlite_insert
     db.session.execute(
-        dialect_insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["key"]),
+        insert_or_skip(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["key"]),
         rows)
     written = len(rows)
     if written:

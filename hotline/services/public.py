@@ -32,7 +32,7 @@ from hotline.domain.redact import redact
 from hotline.extensions import db
 from hotline.models import Agency, Area, Attachment, Field, Ticket, TicketEvent, utcnow
 from hotline.models.publication import OPEN_WITH_POINT
-from hotline.services import events, sla
+from hotline.services import events, sla, staging
 from hotline.services.publication import (  # noqa: F401
     approve_publication,
     prepare_publication,
@@ -82,12 +82,17 @@ class StatusView:
     reopen_until: datetime | None   # "not fixed" reopens the ticket until then
 
 
-def _ticket_by_code(code_text: str | None) -> Ticket | None:
+def _ticket_by_code(code_text: str | None, *, staged: bool = False) -> Ticket | None:
+    """The ticket with this code; with ``staged``, also a report accepted a moment ago that
+    the intake drain has not turned into a ticket yet (an unsaved preview, read-only)."""
     code = codes.parse_code(code_text)
     if code is None:
         return None
-    return db.session.scalar(select(Ticket).options(joinedload(Ticket.contact))
-                             .where(Ticket.code == code))
+    ticket = db.session.scalar(select(Ticket).options(joinedload(Ticket.contact))
+                               .where(Ticket.code == code))
+    if ticket is None and staged:
+        ticket = staging.preview(code)
+    return ticket
 
 
 def lookup_status(code_text: str | None, phone_last4: str | None) -> StatusView | None:
@@ -97,7 +102,7 @@ def lookup_status(code_text: str | None, phone_last4: str | None) -> StatusView 
     without a phone, and a wrong phone.
     """
     digits = "".join(ch for ch in (phone_last4 or "") if ch.isdigit())
-    ticket = _ticket_by_code(code_text)
+    ticket = _ticket_by_code(code_text, staged=True)
     phone = ticket.contact.phone if ticket is not None and ticket.contact is not None else None
     expected = text.phone_last_digits(phone) if phone else _DUMMY_DIGITS
     matches = hmac.compare_digest(expected.encode(), digits.encode())
@@ -106,9 +111,10 @@ def lookup_status(code_text: str | None, phone_last4: str | None) -> StatusView 
     return status_view(ticket)
 
 
-def ticket_by_token(code_text: str | None, token: str | None) -> Ticket | None:
+def ticket_by_token(code_text: str | None, token: str | None, *,
+                    staged: bool = False) -> Ticket | None:
     """The ticket the secret link names, or ``None`` (same for unknown code and wrong token)."""
-    ticket = _ticket_by_code(code_text)
+    ticket = _ticket_by_code(code_text, staged=staged)
     expected = ticket.status_token if ticket is not None else _DUMMY_TOKEN
     matches = hmac.compare_digest(expected.encode(), (token or "").encode())
     return ticket if ticket is not None and matches else None
@@ -116,13 +122,15 @@ def ticket_by_token(code_text: str | None, token: str | None) -> Ticket | None:
 
 def lookup_by_token(code_text: str | None, token: str | None) -> StatusView | None:
     """The status page behind the secret link, or ``None``."""
-    ticket = ticket_by_token(code_text, token)
+    ticket = ticket_by_token(code_text, token, staged=True)
     return status_view(ticket) if ticket is not None else None
 
 
 def public_timeline(ticket_ids: list[int]) -> dict[int, list[TimelineEntry]]:
-    """Public events of several tickets in one query, oldest first."""
+    """Public events of several tickets in one query, oldest first (a staged report's
+    unsaved preview, id ``None``, has none yet)."""
     out: dict[int, list[TimelineEntry]] = {tid: [] for tid in ticket_ids}
+    ticket_ids = [tid for tid in ticket_ids if tid is not None]
     if not ticket_ids:
         return out
     rows = db.session.execute(

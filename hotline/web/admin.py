@@ -592,6 +592,14 @@ def system():
                            retention_days=current_app.config["RETENTION_DAYS"])
 
 
+@bp.post("/system/retry-staged")
+def retry_staged():
+    count = ops.retry_staged(actor())
+    commit()
+    flash(_("Đã đưa %(n)d tin đến vào hàng đợi tạo phiếu.", n=count), "success")
+    return redirect(url_for("admin.system"))
+
+
 
 # SLA policies and the calendar: routes on this blueprint, in their own module.
 from hotline.web import admin_sla  # noqa: F401

@@ -138,8 +138,8 @@ def get_request(service_request_id, fmt):
 
 @bp.get(f"/tokens/<token>.<{FORMATS}:fmt>")
 def token(token, fmt):
-    # Requests are created synchronously (POST answers with the service_request_id),
-    # so there is never a queued token to resolve.
+    # POST answers with the service_request_id it reserved (even before the intake drain
+    # has routed the request), so there is never a queued token to resolve.
     return error(fmt, 404, "Không có yêu cầu nào đang chờ với token này: hệ thống trả "
                            "service_request_id ngay khi tạo yêu cầu.")
 

@@ -32,7 +32,7 @@ from hotline.domain.messages import Channel, ContactHandle, IncomingAttachment, 
 from hotline.domain.photos import EXTENSIONS, inspect_photo
 from hotline.extensions import db, limiter
 from hotline.models import Ticket, utcnow
-from hotline.services import events, intake
+from hotline.services import events, staging
 from hotline.services import public as public_service
 from hotline.tx import commit
 from hotline.web.filters import localtime
@@ -163,19 +163,24 @@ def submit():
                 name=form.name.data, phone=form.phone.data, email=form.email.data),
             attachments=tuple(attachments), consent_publish=bool(form.consent_publish.data),
             privacy_requested=bool(form.privacy_requested.data), force_new=True)
-        result = intake.receive(msg)
+        # Staged: the citizen gets the code at once, the intake drain routes it (a report
+        # with photos is received in this request, its files stored with it).
+        result = staging.stage(msg)
     except ValidationError as exc:
         target = getattr(form, _ERROR_FIELDS.get(exc.code, "description"))
         target.errors = list(target.errors) + [exc.message]
         return render_template("public/submit.html", form=form), 400
-    ticket = db.session.get(Ticket, result.ticket_id)
-    if result.created and gps:
-        # Where the photos were taken stays with the staff; it is never published.
-        events.record(ticket, "photo_location", actor_label="citizen",
-                      note="Vị trí chụp ảnh (từ EXIF).", data={"photos": gps})
+    if result.pending:
+        code, token = result.code, result.status_token
+    else:
+        ticket = db.session.get(Ticket, result.ticket_id)
+        code, token = ticket.code, ticket.status_token
+        if result.created and gps:
+            # Where the photos were taken stays with the staff; it is never published.
+            events.record(ticket, "photo_location", actor_label="citizen",
+                          note="Vị trí chụp ảnh (từ EXIF).", data={"photos": gps})
     commit()
-    return redirect(url_for("public.status_link", code=ticket.code, token=ticket.status_token,
-                            new=1))
+    return redirect(url_for("public.status_link", code=code, token=token, new=1))
 
 
 @bp.get("/submit/nearby")

@@ -69,7 +69,7 @@ def test_text_opens_one_ticket_however_often_it_is_delivered(client, org):
         [("ack", "telegram", "5012345678")]
     assert ticket.code in acks[0].payload["text"]
     assert response.get_json()["stored"][0] == {"code": ticket.code, "created": False,
-                                                "duplicate": True}
+                                                "duplicate": True, "pending": False}
 
 
 def test_the_acknowledgement_goes_back_through_the_bot_api(client, org, app, telegram_api):

@@ -16,6 +16,7 @@ from hotline.tx import commit
 from tests.channels.fake_sms import FakeSmsGateway
 from tests.factories import message
 from workers import cron, jobs
+from workers.queue import QUEUES
 from workers.runner import AppContextSimpleWorker
 
 
@@ -42,7 +43,7 @@ def work_off(app, connection) -> None:
     """Run every queued job in this process, each in its own app context."""
     # End the test's own transaction: on SQLite it holds the write lock (BEGIN IMMEDIATE).
     db.session.rollback()
-    worker = AppContextSimpleWorker(["notifications", "maintenance"], connection=connection,
+    worker = AppContextSimpleWorker(list(QUEUES), connection=connection,
                                     app=app)
     worker.work(burst=True)
 
@@ -133,14 +134,16 @@ def test_jobs_without_an_app_context_of_their_own_still_find_the_database(app, o
 def test_cron_schedule_enqueues_the_periodic_jobs(app, org, connection):
     scheduler = cron.build_scheduler(app, connection)
     names = sorted(j.func_name for j in scheduler.get_jobs())
-    assert names == ["workers.jobs.relay_outbox", "workers.jobs.send_digests",
-                     "workers.jobs.sla_scan", "workers.retention.anonymise_expired",
+    assert names == ["workers.jobs.drain_intake", "workers.jobs.relay_outbox",
+                     "workers.jobs.send_digests", "workers.jobs.sla_scan",
+                     "workers.retention.anonymise_expired",
                      "workers.satisfaction.satisfaction_followup"]
-    assert {j.interval for j in scheduler.get_jobs()} == {60, 300, 3600, 86400}
+    assert {j.interval for j in scheduler.get_jobs()} == {30, 60, 300, 3600, 86400}
     enqueued = scheduler.enqueue_jobs()  # interval jobs run at once on start
-    assert len(enqueued) == 5
+    assert len(enqueued) == 6
     assert Queue("maintenance", connection=connection).count == 3
     assert Queue("notifications", connection=connection).count == 2
+    assert Queue("intake", connection=connection).count == 1
     assert scheduler.enqueue_jobs() == []  # not due again for a minute
     work_off(app, connection)
     failed = Queue("maintenance", connection=connection).failed_job_registry.count

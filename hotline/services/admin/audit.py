@@ -115,4 +115,4 @@ def entries(*, actor_id: int | None = None, entity: str | None = None,
 
 
 ENTITIES = ("agency", "field", "area", "routing_rule", "user", "api_key", "kb_article",
-            "contact", "ticket", "sla_policy", "calendar")
+            "contact", "ticket", "sla_policy", "calendar", "inbound_message")

@@ -14,6 +14,10 @@ from sqlalchemy import func, select
 from hotline.domain.messages import CHANNEL_LABELS_VI
 from hotline.extensions import db
 from hotline.models import InboundMessage, OutboxMessage, Ticket
+from hotline.services import staging
+from hotline.services.admin import audit
+from hotline.services.admin.audit import Actor
+from hotline.services.staging import Backlog
 
 # "Receiving" looks at this many newest inbound messages, so the page costs the same at
 # ten million messages as at ten.
@@ -68,10 +72,12 @@ class QueueDepth:
     outbox: dict[str, int]          # pending / failed (sent rows are not counted: millions)
     rq: dict[str, int] | None       # jobs waiting per rq queue, None without Redis
     overdue: int
+    staged: Backlog                 # inbound messages stored, not yet tickets
 
 
 def queue_depth(config: Mapping[str, object]) -> QueueDepth:
-    """Outbox rows waiting or failed, rq queue lengths, overdue tickets — index-only counts."""
+    """Outbox rows waiting or failed, rq queue lengths, overdue tickets, staged inbound
+    messages — index-only counts."""
     outbox = dict(db.session.execute(
         select(OutboxMessage.status, func.count())
         .where(OutboxMessage.status.in_(("pending", "failed")))
@@ -80,7 +86,8 @@ def queue_depth(config: Mapping[str, object]) -> QueueDepth:
     outbox.setdefault("failed", 0)
     overdue = db.session.scalar(select(func.count()).select_from(Ticket)
                                 .where(Ticket.sla_state == "overdue")) or 0
-    return QueueDepth(outbox=outbox, rq=_rq_depth(config), overdue=overdue)
+    return QueueDepth(outbox=outbox, rq=_rq_depth(config), overdue=overdue,
+                      staged=staging.backlog())
 
 
 def _rq_depth(config: Mapping[str, object]) -> dict[str, int] | None:
@@ -94,3 +101,11 @@ def _rq_depth(config: Mapping[str, object]) -> dict[str, int] | None:
         return {name: Queue(name, connection=conn).count for name in QUEUES}
     except Exception:  # noqa: BLE001 - Redis down is shown as unknown, not a 500
         return {}
+
+
+def retry_staged(actor: Actor) -> int:
+    """Queue every failed inbound message again (audited); returns how many."""
+    count = staging.retry_failed()
+    if count:
+        audit.record(actor, "retry", "inbound_message", after={"count": count})
+    return count

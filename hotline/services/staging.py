@@ -1,0 +1,184 @@
+"""Staged intake: store a message before answering, turn it into a ticket in a job.
+
+The HTTP doors that must stay fast in a burst — Open311, the public web form and
+the chat webhooks — call ``stage``. It checks the message exactly as intake does
+(bad input is refused and nothing is written), reserves the code a new report
+will carry, and writes one ledger row (``inbound_messages``, state ``pending``):
+the message is durable before the 2xx, and a redelivery finds that row. Its
+``message_staged`` signal lets the workers wake the drainer after the commit.
+
+``drain`` runs intake on pending rows in arrival order (so a chat's follow-up
+threads into the ticket its first message opened). Each row is claimed by a
+conditional UPDATE in its own savepoint, so two drainers never process one row
+twice; a row that fails is retried with backoff and, after ``MAX_ATTEMPTS``,
+waits as ``failed`` for an administrator — an acknowledged message is never dropped.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from blinker import Namespace
+from flask import current_app
+from sqlalchemy import func, or_, select, update
+
+from hotline.database import insert_or_skip
+from hotline.domain.messages import (IncomingMessage, IntakeResult, carries_files, from_payload,
+                                     to_payload)
+from hotline.extensions import db
+from hotline.domain.lifecycle import Status
+from hotline.domain.text import normalize_phone
+from hotline.models import Area, Contact, Field, InboundMessage, Ticket, utcnow
+from hotline.models.ticket import inbound_waiting
+from hotline.services import intake, remote_attachments
+
+# Sent (the app as sender) when a message is staged, so the workers can wake the drainer
+# right after the commit; services never import the workers themselves.
+message_staged = Namespace().signal("message-staged")
+
+MAX_ATTEMPTS = 8
+BACKOFF_SECONDS = (10, 30, 60, 300, 900, 1800, 3600)
+
+
+def stage(msg: IncomingMessage) -> IntakeResult:
+    """Store ``msg`` for the drainer (flushed, not committed) and say what the sender is told.
+
+    A message carrying file bytes is received at once instead (its files go to the
+    attachment store in the same transaction). A new report (``force_new``) gets its
+    ticket code and status-link token now; a redelivery gets the first delivery's answer.
+    """
+    if carries_files(msg):
+        return intake.receive(msg)
+    clean = intake.validate(msg)
+    if msg.force_new:
+        msg = replace(msg, code=intake.reserve_code(clean.kind, clean.received_at),
+                      status_token=secrets.token_urlsafe(16))
+    row_id = db.session.execute(
+        insert_or_skip(InboundMessage.__table__)
+        .values(channel=clean.channel.value, external_id=clean.external_id,
+                received_at=clean.received_at, stored_at=utcnow(), state="pending",
+                payload=to_payload(msg), ticket_code=msg.code, status_token=msg.status_token,
+                attempts=0)
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        .returning(InboundMessage.id)).scalar()
+    if row_id is None:
+        return intake.already_received(clean.channel.value, clean.external_id)
+    message_staged.send(current_app._get_current_object())
+    return IntakeResult(ticket_id=None, code=msg.code, created=False, duplicate=False,
+                        threaded=False, pending=True, status_token=msg.status_token)
+
+
+@dataclass
+class DrainReport:
+    """What one ``drain`` call did."""
+
+    scanned: int = 0
+    processed: int = 0
+    failed: int = 0
+    # (channel, attachment id) of files that arrived as references and wait for download
+    to_fetch: list[tuple[str, int]] = field(default_factory=list)
+
+
+def drain(now: datetime, *, limit: int = 200) -> DrainReport:
+    """Process up to ``limit`` due pending rows, oldest first; flushed, the caller commits."""
+    report = DrainReport()
+    ids = list(db.session.scalars(
+        select(InboundMessage.id)
+        .where(inbound_waiting(), InboundMessage.state == "pending",
+               or_(InboundMessage.next_attempt_at.is_(None),
+                   InboundMessage.next_attempt_at <= now))
+        .order_by(InboundMessage.id).limit(limit)))
+    report.scanned = len(ids)
+    for row_id in ids:
+        try:
+            with db.session.begin_nested():
+                if not _claim(row_id):
+                    continue  # another drainer did it
+                row = db.session.get(InboundMessage, row_id)
+                msg = from_payload(row.payload)
+                result = intake.process_staged(row, msg)
+                row.payload = None
+                if any(a.remote_ref for a in msg.attachments) and result.ticket_id:
+                    report.to_fetch += [(row.channel, i) for i in remote_attachments.unfetched_ids(result.ticket_id)]
+            report.processed += 1
+        except Exception as exc:  # noqa: BLE001 - kept and retried, never lost
+            current_app.logger.exception("staged message %s could not be processed", row_id)
+            _record_failure(row_id, exc, now)
+            report.failed += 1
+    return report
+
+
+def _claim(row_id: int) -> bool:
+    # Blocks behind a concurrent drainer holding the row, then sees it done: 0 rows.
+    claimed = db.session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.id == row_id, InboundMessage.state == "pending")
+        .values(state="done", error=None, next_attempt_at=None)
+        .execution_options(synchronize_session=False))
+    return claimed.rowcount == 1
+
+
+def _record_failure(row_id: int, exc: Exception, now: datetime) -> None:
+    row = db.session.get(InboundMessage, row_id)
+    db.session.refresh(row)
+    row.attempts += 1
+    row.error = f"{type(exc).__name__}: {exc}"[:2000]
+    if row.attempts >= MAX_ATTEMPTS:
+        row.state, row.next_attempt_at = "failed", None
+    else:
+        delay = BACKOFF_SECONDS[min(row.attempts, len(BACKOFF_SECONDS)) - 1]
+        row.next_attempt_at = now + timedelta(seconds=delay)
+    db.session.flush()
+
+
+@dataclass(frozen=True)
+class Backlog:
+    pending: int
+    failed: int
+    oldest_pending_at: datetime | None
+
+
+def backlog() -> Backlog:
+    """How many staged messages wait or failed (for the operations page), from the partial
+    index that holds only those rows."""
+    counts = dict(db.session.execute(
+        select(InboundMessage.state, func.count()).where(inbound_waiting())
+        .group_by(InboundMessage.state)).all())
+    oldest = db.session.scalar(select(func.min(InboundMessage.stored_at))
+                               .where(inbound_waiting(), InboundMessage.state == "pending"))
+    return Backlog(counts.get("pending", 0), counts.get("failed", 0), oldest)
+
+
+def retry_failed() -> int:
+    """Put every failed message back in the queue (an administrator fixed the cause)."""
+    result = db.session.execute(
+        update(InboundMessage).where(inbound_waiting(), InboundMessage.state == "failed")
+        .values(state="pending", attempts=0, next_attempt_at=None)
+        .execution_options(synchronize_session=False))
+    if result.rowcount:
+        message_staged.send(current_app._get_current_object())
+    return result.rowcount
+
+
+def preview(code: str | None) -> Ticket | None:
+    """The ticket a staged new report will become, unsaved, for the status page and Open311
+    while the drainer has not reached it yet; ``None`` if no staged report has this code."""
+    if not code:
+        return None
+    row = db.session.scalar(select(InboundMessage).where(InboundMessage.ticket_code == code,
+                                                         InboundMessage.ticket_id.is_(None)))
+    if row is None or not row.payload:
+        return None
+    msg = from_payload(row.payload)
+    field = db.session.scalar(select(Field).where(Field.code == msg.field_code)) \
+        if msg.field_code else None
+    area = db.session.scalar(select(Area).where(Area.code == msg.area_code)) \
+        if msg.area_code else None
+    phone = normalize_phone(msg.contact.phone) if msg.contact.phone else None
+    return Ticket(code=row.ticket_code, status_token=row.status_token, kind=msg.kind or "phan_anh",
+                  channel=row.channel, status=Status.NEW.value,
+                  title=msg.title or intake.title_from(msg.text or "…"),
+                  field=field, area=area, lat=msg.lat, lon=msg.lon,
+                  privacy_requested=msg.privacy_requested, received_at=row.received_at,
+                  updated_at=row.received_at, contact=Contact(phone=phone) if phone else None)

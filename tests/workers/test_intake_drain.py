@@ -1,0 +1,95 @@
+"""The intake drain on rq: stored before the 2xx, one drain job for a burst, nothing lost
+when Redis is away (the cron drain or ``flask intake-drain`` catches up)."""
+from __future__ import annotations
+
+import pytest
+from redis import Redis
+from rq import Queue
+from sqlalchemy import func, select
+
+from hotline.extensions import db
+from hotline.models import InboundMessage, Ticket
+from hotline.services import accounts
+from tests.web.test_open311 import post
+from tests.web.test_public import submit
+from workers.queue import DRAIN_WAKE_KEY, QUEUES
+from workers.runner import AppContextSimpleWorker
+
+
+@pytest.fixture
+def app_config(redis_url):
+    return {"REDIS_URL": redis_url}
+
+
+@pytest.fixture
+def connection(redis_url):
+    conn = Redis.from_url(redis_url)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def api_key(org):
+    _row, key = accounts.create_api_key("Ứng dụng thử")
+    db.session.commit()
+    return key
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def work_off(app, connection) -> None:
+    db.session.rollback()  # SQLite: the test's open transaction would hold the write lock
+    AppContextSimpleWorker(list(QUEUES), connection=connection, app=app).work(burst=True)
+    db.session.expire_all()
+
+
+def test_a_burst_is_answered_at_once_and_drained_by_one_job(app, client, api_key, connection):
+    answers = [post(client, api_key, description=f"Đèn đường số {n} hỏng.") for n in range(5)]
+    assert [a.status_code for a in answers] == [201] * 5
+    codes = [a.get_json()[0]["service_request_id"] for a in answers]
+    assert all(a.get_json()[0]["service_notice"].startswith("Tổng đài đang phân loại")
+               for a in answers)
+    # Stored, not yet tickets; one drain job queued for the five (the wake key holds it).
+    assert count(InboundMessage) == 5 and count(Ticket) == 0
+    assert Queue("intake", connection=connection).count == 1
+    assert connection.exists(DRAIN_WAKE_KEY)
+    # Until the drain, GET shows each request as open and being sorted.
+    [early] = client.get(f"/open311/v2/requests/{codes[0]}.json").get_json()
+    assert early["status"] == "open" and early["service_code"] == "CS"
+    assert early["agency_responsible"] is None and early["description"] is None
+
+    work_off(app, connection)
+    assert sorted(db.session.scalars(select(Ticket.code))) == sorted(codes)
+    assert not connection.exists(DRAIN_WAKE_KEY)
+    [late] = client.get(f"/open311/v2/requests/{codes[0]}.json").get_json()
+    assert late["agency_responsible"] == "Điện lực Bình Phước" and late["expected_datetime"]
+    # The next message after the drain wakes a new job.
+    post(client, api_key)
+    assert Queue("intake", connection=connection).count == 1
+
+
+def test_the_web_form_shows_the_code_and_status_before_the_drain(app, client, org, connection):
+    resp = submit(client)
+    assert resp.status_code == 302 and "new=1" in resp.headers["Location"]
+    assert count(Ticket) == 0
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    code = db.session.scalar(select(InboundMessage.ticket_code))
+    assert code in page and "Mới tiếp nhận" in page
+    work_off(app, connection)
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert db.session.scalar(select(Ticket.code)) == code and "UBND" in page
+
+
+@pytest.mark.parametrize("app_config", [{"REDIS_URL": "redis://127.0.0.1:1/0"}])
+def test_with_redis_away_messages_are_stored_and_the_drain_command_catches_up(
+        app, client, api_key, runner):
+    answers = [post(client, api_key, description=f"Rác thải ùn ứ điểm {n}.") for n in range(3)]
+    assert [a.status_code for a in answers] == [201] * 3  # acknowledged: stored for sure
+    assert count(InboundMessage) == 3 and count(Ticket) == 0
+    db.session.rollback()
+    out = runner.invoke(args=["intake-drain"])
+    assert out.exit_code == 0 and "Processed 3 staged message(s)." in out.output
+    assert sorted(db.session.scalars(select(Ticket.code))) == \
+        sorted(a.get_json()[0]["service_request_id"] for a in answers)
