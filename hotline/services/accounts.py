@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -13,6 +14,7 @@ from hotline.domain import text
 from hotline.domain.errors import ValidationError
 from hotline.extensions import db
 from hotline.models import AGENCY_ROLES, Agency, ApiKey, Role, User, utcnow
+from hotline.services import lookups
 
 _hasher = PasswordHasher()
 MIN_PASSWORD = 10
@@ -79,17 +81,32 @@ def create_api_key(name: str) -> tuple[ApiKey, str]:
 API_KEY_USE_RESOLUTION = timedelta(minutes=1)
 
 
-def verify_api_key(key: str | None) -> ApiKey | None:
-    """The active key row for ``key``, marking it used; ``None`` if unknown or revoked."""
+@dataclass(frozen=True)
+class ApiClient:
+    """Who an API key belongs to (what a request needs of it)."""
+
+    id: int
+    name: str
+
+
+def verify_api_key(key: str | None) -> ApiClient | None:
+    """The client of an active key, ``None`` if unknown or revoked (kept a few seconds per
+    process, see ``services.lookups``; revoking through the admin pages drops it at once)."""
     if not key:
         return None
-    row = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == _digest(key),
+    digest = _digest(key)
+    return lookups.cached("api_keys", digest, lambda: _load_api_key(digest))
+
+
+def _load_api_key(digest: str) -> ApiClient | None:
+    row = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == digest,
                                                  ApiKey.revoked_at.is_(None)))
+    if row is None:
+        return None
     now = utcnow()
-    if row is not None and (row.last_used_at is None
-                            or now - row.last_used_at >= API_KEY_USE_RESOLUTION):
+    if row.last_used_at is None or now - row.last_used_at >= API_KEY_USE_RESOLUTION:
         row.last_used_at = now
-    return row
+    return ApiClient(row.id, row.name)
 
 
 def set_password(user: User, password: str) -> None:

@@ -112,6 +112,23 @@ def already_received(channel: str, external_id: str) -> IntakeResult | None:
 
 def validate(msg: IncomingMessage) -> _Clean:
     """Everything intake checks before writing: a Vietnamese ``ValidationError`` or clean values."""
+    clean = check(msg)
+    field = None
+    if msg.field_code:
+        field = db.session.scalar(select(Field).where(Field.code == msg.field_code,
+                                                      Field.active.is_(True)))
+        if field is None:
+            raise ValidationError(f"Lĩnh vực không tồn tại: {msg.field_code}", code="unknown_field")
+    area = None
+    if msg.area_code:
+        area = db.session.scalar(select(Area).where(Area.code == msg.area_code))
+        if area is None:
+            raise ValidationError(f"Địa bàn không tồn tại: {msg.area_code}", code="unknown_area")
+    return replace(clean, field=field, area=area)
+
+
+def check(msg: IncomingMessage) -> _Clean:
+    """The checks that need no database (all but the field and area, left ``None``)."""
     try:
         channel = Channel(msg.channel)
     except ValueError as exc:
@@ -138,17 +155,6 @@ def validate(msg: IncomingMessage) -> _Clean:
     if len(msg.attachments) > MAX_ATTACHMENTS:
         raise ValidationError(f"Tối đa {MAX_ATTACHMENTS} tệp đính kèm.", code="too_many_files")
     _check_location(msg.lat, msg.lon)
-    field = None
-    if msg.field_code:
-        field = db.session.scalar(select(Field).where(Field.code == msg.field_code,
-                                                      Field.active.is_(True)))
-        if field is None:
-            raise ValidationError(f"Lĩnh vực không tồn tại: {msg.field_code}", code="unknown_field")
-    area = None
-    if msg.area_code:
-        area = db.session.scalar(select(Area).where(Area.code == msg.area_code))
-        if area is None:
-            raise ValidationError(f"Địa bàn không tồn tại: {msg.area_code}", code="unknown_area")
     c = msg.contact
     handle = ContactHandle(
         name=text.clean_text(c.name, max_length=200, field="họ tên", multiline=False),
@@ -158,9 +164,8 @@ def validate(msg: IncomingMessage) -> _Clean:
         zalo_user_id=_handle(c.zalo_user_id),
         facebook_psid=_handle(c.facebook_psid),
     )
-    received_at = msg.received_at
-    return _Clean(channel, external_id, received_at, description, title, address, kind,
-                  priority, field, area, handle)
+    return _Clean(channel, external_id, msg.received_at, description, title, address, kind,
+                  priority, None, None, handle)
 
 
 def _handle(value) -> str | None:

@@ -47,8 +47,9 @@ from hotline.domain.lifecycle import LABELS_VI, OPEN_STATUSES, Status
 from hotline.domain.messages import Channel, ContactHandle, IncomingAttachment, IncomingMessage
 from hotline.domain.redact import redact
 from hotline.extensions import db
-from hotline.models import ApiKey, Attachment, Field, Ticket, utcnow
-from hotline.services import accounts, staging
+from hotline.models import Attachment, Field, Ticket, utcnow
+from hotline.services import accounts, lookups, staging
+from hotline.services.accounts import ApiClient
 from hotline.services.public import public_timeline
 
 DEFAULT_WINDOW = timedelta(days=90)
@@ -94,7 +95,7 @@ def parse_datetime(value: str | None, name: str) -> datetime | None:
 
 # --- services -------------------------------------------------------------------------
 
-def questions(field: Field) -> list[dict]:
+def questions(field: Field | _Service) -> list[dict]:
     """A field's extra questions in the admin's shape (plain strings become text questions)."""
     out = []
     for i, item in enumerate(field.extra_questions or [], 1):
@@ -127,9 +128,21 @@ def list_services() -> list[dict]:
     } for f in fields]
 
 
-def _field(code: str | None) -> Field:
-    field = db.session.scalar(select(Field).where(Field.code == (code or ""),
-                                                  Field.active.is_(True)))
+@dataclass(frozen=True)
+class _Service:
+    """What a request needs of its field (kept a few seconds per process, see lookups)."""
+
+    code: str
+    name: str
+    extra_questions: list | None
+
+
+def _field(code: str | None) -> _Service:
+    def load():
+        row = db.session.execute(select(Field.code, Field.name, Field.extra_questions)
+                                 .where(Field.code == (code or ""), Field.active.is_(True))).first()
+        return _Service(row.code, row.name, row.extra_questions) if row else None
+    field = lookups.cached("services", code or "", load)
     if field is None:
         raise NotFound(f"Không có dịch vụ (lĩnh vực) với mã «{code}».")
     return field
@@ -171,7 +184,7 @@ def _attributes(form: Mapping[str, object]) -> dict[str, list[str]]:
     return out
 
 
-def _answers(field: Field, given: dict[str, list[str]]) -> list[str]:
+def _answers(field: _Service, given: dict[str, list[str]]) -> list[str]:
     lines = []
     for q in questions(field):
         values = given.get(q["key"], [])
@@ -203,7 +216,7 @@ def _float(form, name: str) -> float | None:
     return number
 
 
-def external_id(api_key: ApiKey, form: Mapping[str, object], idempotency_key: str | None) -> str:
+def external_id(api_key: ApiClient, form: Mapping[str, object], idempotency_key: str | None) -> str:
     """Stable for a client's retried POST (device_id + token), else a fresh uuid."""
     device = str(form.get("device_id") or "").strip()
     token = str(form.get("request_token") or idempotency_key or "").strip()
@@ -262,17 +275,16 @@ def create_request(form: Mapping[str, object], *, idempotency_key: str | None = 
         # Apps have no consent box of their own: the moderator still decides what is published.
         consent_publish=True)
     result = staging.stage(msg)
-    ticket = staging.preview(result.code) if result.pending \
-        else db.session.get(Ticket, result.ticket_id)
+    ticket = None if result.pending else db.session.get(Ticket, result.ticket_id)
     return {"service_request_id": result.code, "service_notice": service_notice(ticket),
             "account_id": None}
 
 
 # --- GET requests ---------------------------------------------------------------------------
 
-def service_notice(ticket: Ticket) -> str:
-    """What happens next, in one sentence."""
-    status = Status(ticket.status)
+def service_notice(ticket: Ticket | None) -> str:
+    """What happens next, in one sentence (``None``: accepted, not yet sorted by intake)."""
+    status = Status(ticket.status) if ticket is not None else Status.NEW
     if status == Status.NEW or status == Status.RETURNED:
         return "Tổng đài đang phân loại và sẽ chuyển đến cơ quan có thẩm quyền trong giờ hành chính."
     if status in (Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED, Status.RESOLVED):

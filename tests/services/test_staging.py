@@ -196,3 +196,15 @@ def test_a_message_with_file_bytes_is_received_at_once(org):
     result = staging.stage(replace(web_report(), attachments=(photo,)))
     assert not result.pending and result.created and result.ticket_id
     assert ledger("web:form-1").state == "done"
+
+
+def test_a_code_some_ticket_or_staged_report_holds_is_never_promised_again(org, receive):
+    from hotline.services.intake import validate
+    taken_by_ticket = db.session.get(Ticket, receive().ticket_id).code
+    taken_by_staged = stage(web_report(1)).code
+    for taken in (taken_by_ticket, taken_by_staged):
+        msg = replace(web_report(2), code=taken, status_token="t" * 22)
+        assert db.session.execute(*staging._insert_pending(msg, validate(msg))).scalar() is None
+    free = replace(web_report(2), code="PA-26-ZZZZZZ", status_token="t" * 22)
+    assert db.session.execute(*staging._insert_pending(free, validate(free))).scalar()
+    db.session.rollback()
