@@ -32,7 +32,7 @@ from hotline.domain.redact import redact
 from hotline.extensions import db
 from hotline.models import Agency, Area, Attachment, Field, Ticket, TicketEvent, utcnow
 from hotline.models.publication import OPEN_WITH_POINT
-from hotline.services import events, sla, staging
+from hotline.services import events, lookups, sla, staging
 from hotline.services.publication import (  # noqa: F401
     approve_publication,
     prepare_publication,
@@ -519,7 +519,12 @@ def nearby_open(field_code: str | None, *, lat: float | None = None, lon: float 
 # --- choices for the public forms ---------------------------------------------------------
 
 def area_options(*, max_depth: int | None = None) -> list[tuple[str, str, int]]:
-    """Active areas in tree order as ``(code, name, depth)`` (any depth; the root is depth 0)."""
+    """Active areas in tree order as ``(code, name, depth)`` (any depth; the root is depth 0);
+    kept a few seconds per process (``services.lookups``): every form post needs them."""
+    return lookups.cached("area_options", max_depth, lambda: _area_options(max_depth))
+
+
+def _area_options(max_depth: int | None) -> list[tuple[str, str, int]]:
     rows = db.session.execute(select(Area.id, Area.code, Area.name, Area.parent_id)
                               .where(Area.active.is_(True))).all()
     children: dict[int | None, list] = {}
@@ -540,7 +545,12 @@ def area_options(*, max_depth: int | None = None) -> list[tuple[str, str, int]]:
 
 
 def field_options() -> list[tuple[str, str, int]]:
-    """Active fields, each followed by its sub-types: ``(code, name, depth)``."""
+    """Active fields, each followed by its sub-types: ``(code, name, depth)`` (kept a few
+    seconds per process, like ``area_options``)."""
+    return lookups.cached("field_options", None, _field_options)
+
+
+def _field_options() -> list[tuple[str, str, int]]:
     rows = db.session.execute(select(Field.id, Field.code, Field.name, Field.parent_id)
                               .where(Field.active.is_(True))).all()
     top = sorted((r for r in rows if r.parent_id is None), key=lambda r: text.fold(r.name))

@@ -15,6 +15,7 @@ from sqlalchemy import and_, or_, select
 
 from hotline.extensions import db
 from hotline.models import AuditLog, User, utcnow
+from hotline.services import lookups
 
 PAGE_SIZE = 50
 
@@ -49,9 +50,19 @@ def snapshot(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
     return {f: _jsonable(getattr(obj, f)) for f in fields}
 
 
+# Entities that services.lookups keeps per process.
+CACHED_ENTITIES = frozenset({"api_key", "field", "area"})
+
+
 def record(actor: Actor, action: str, entity: str, entity_id: Any = None, *,
            before: dict | None = None, after: dict | None = None) -> AuditLog:
-    """Append one audit row (flushed with the caller's transaction)."""
+    """Append one audit row (flushed with the caller's transaction).
+
+    Every administrator's change comes through here, so this is where the process's cached
+    lookups of reference data are dropped (``services.lookups``).
+    """
+    if entity in CACHED_ENTITIES:
+        lookups.forget()
     row = AuditLog(at=utcnow(), actor_id=actor.user.id if actor.user else None,
                    actor_label=actor.name[:64], action=action[:40], entity=entity[:40],
                    entity_id=None if entity_id is None else str(entity_id)[:64],

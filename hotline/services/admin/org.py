@@ -15,7 +15,6 @@ from hotline.domain import text
 from hotline.domain.errors import NotFound, ValidationError
 from hotline.extensions import db
 from hotline.models import Agency, Area, Field
-from hotline.services import lookups
 from hotline.services.admin import csvfile
 from hotline.services.admin.audit import Actor, changes, record, snapshot
 
@@ -296,7 +295,6 @@ def create_field(actor: Actor, data: FieldData) -> Field:
     db.session.add(row)
     db.session.flush()
     record(actor, "create", "field", row.id, after=snapshot(row, FIELD_FIELDS))
-    lookups.forget()
     return row
 
 
@@ -311,5 +309,4 @@ def update_field(actor: Actor, field_id: int, data: FieldData) -> Field:
     b, a = changes(before, snapshot(row, FIELD_FIELDS))
     if a:
         record(actor, "update", "field", row.id, before=b, after=a)
-        lookups.forget()
     return row

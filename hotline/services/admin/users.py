@@ -14,7 +14,7 @@ from sqlalchemy import select
 from hotline.domain.errors import NotFound, PermissionDenied, ValidationError
 from hotline.extensions import db
 from hotline.models import AGENCY_ROLES, Agency, ApiKey, Role, User, utcnow
-from hotline.services import accounts, lookups
+from hotline.services import accounts
 from hotline.services.admin.audit import Actor, changes, record, snapshot
 
 FIELDS = ("username", "full_name", "email", "role", "agency_id", "phone_extension", "active")
@@ -131,5 +131,4 @@ def revoke_key(actor: Actor, key_id: int) -> ApiKey:
         row.revoked_at = utcnow()
         record(actor, "revoke", "api_key", row.id, before={"revoked_at": None},
                after={"revoked_at": row.revoked_at, "name": row.name, "prefix": row.prefix})
-        lookups.forget()
     return row
