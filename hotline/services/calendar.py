@@ -10,6 +10,7 @@ from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.errors import ValidationError
 from hotline.extensions import db
 from hotline.models import CalendarOverride
+from hotline.services import memo
 
 
 def parse_shifts(spec: str) -> tuple[tuple[time, time], ...]:
@@ -25,7 +26,12 @@ def parse_shifts(spec: str) -> tuple[tuple[time, time], ...]:
 
 
 def get_calendar() -> WorkingCalendar:
-    """The calendar in force, rebuilt only when the overrides change."""
+    """The calendar in force, rebuilt only when the overrides change (checked once inside a
+    ``memo.batch``)."""
+    return memo.remember("calendar", _calendar)
+
+
+def _calendar() -> WorkingCalendar:
     stamp = db.session.execute(
         select(func.count(CalendarOverride.id), func.max(CalendarOverride.id))).one()
     cache = current_app.extensions.setdefault("hotline_calendar", {})

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from hotline.domain import routing
 from hotline.extensions import db
 from hotline.models import Agency, Area, Field, RoutingRule
+from hotline.services import memo
 
 
 def area_chain(area: Area | None) -> list[routing.AreaNode]:
@@ -20,7 +21,15 @@ def area_chain(area: Area | None) -> list[routing.AreaNode]:
 
 def suggest(*, field: Field | None, area: Area | None, kind: str | None,
             exclude_agency_ids: list[int] | None = None) -> routing.RoutingDecision:
-    """Which agency should get a ticket of this field, area and kind, and why."""
+    """Which agency should get a ticket of this field, area and kind, and why (asked once
+    per field, area and kind inside a ``memo.batch``)."""
+    key = ("route", field.id if field else None, area.id if area else None, kind,
+           tuple(exclude_agency_ids or ()))
+    return memo.remember(key, lambda: _suggest(field, area, kind, exclude_agency_ids))
+
+
+def _suggest(field: Field | None, area: Area | None, kind: str | None,
+             exclude_agency_ids: list[int] | None) -> routing.RoutingDecision:
     chain = area_chain(area)
     chain_ids = [n.id for n in chain]
     # Only rules that could match: this field or any, these areas or none.

@@ -17,6 +17,7 @@ from hotline.domain import sla as sla_domain
 from hotline.extensions import db
 from hotline.models import Agency, Field, Role, SlaPolicy, Ticket, TicketEvent, User
 from hotline.models.ticket import FIRST_RESPONSE_PENDING
+from hotline.services import memo
 from hotline.services.calendar import get_calendar
 from hotline.services.outbox import StaffMessage, local_time, queue_staff_messages
 from hotline.services.settings import setting_float, setting_list
@@ -40,7 +41,12 @@ def to_domain(row: SlaPolicy, field_code: str | None) -> sla_domain.SlaPolicy:
 
 
 def active_policies() -> list[sla_domain.SlaPolicy]:
-    """Every active policy (the built-in defaults when the table has none)."""
+    """Every active policy (the built-in defaults when the table has none); read once
+    inside a ``memo.batch``."""
+    return memo.remember("sla_policies", _active_policies)
+
+
+def _active_policies() -> list[sla_domain.SlaPolicy]:
     rows = db.session.execute(
         select(SlaPolicy, Field.code).outerjoin(Field, SlaPolicy.field_id == Field.id)
         .where(SlaPolicy.active.is_(True))).all()

@@ -37,7 +37,7 @@ from hotline.domain.text import normalize_phone
 from hotline.extensions import db
 from hotline.models import Area, Contact, Field, InboundMessage, Ticket, utcnow
 from hotline.models.ticket import inbound_waiting
-from hotline.services import intake, remote_attachments
+from hotline.services import intake, memo, remote_attachments
 
 # Sent (the app as sender) when a message is staged, so the workers can wake the drainer
 # right after the commit; services never import the workers themselves.
@@ -138,23 +138,29 @@ def drain(now: datetime, *, limit: int = 200) -> DrainReport:
                    InboundMessage.next_attempt_at <= now))
         .order_by(InboundMessage.id).limit(limit)))
     report.scanned = len(ids)
-    for row_id in ids:
-        try:
-            with db.session.begin_nested():
-                if not _claim(row_id):
-                    continue  # another drainer did it
-                row = db.session.get(InboundMessage, row_id)
-                msg = from_payload(row.payload)
-                result = intake.process_staged(row, msg)
-                row.payload = None
-                if any(a.remote_ref for a in msg.attachments) and result.ticket_id:
-                    report.to_fetch += [(row.channel, i) for i in remote_attachments.unfetched_ids(result.ticket_id)]
-            report.processed += 1
-        except Exception as exc:  # noqa: BLE001 - kept and retried, never lost
-            current_app.logger.exception("staged message %s could not be processed", row_id)
-            _record_failure(row_id, exc, now)
-            report.failed += 1
+    with memo.batch():  # one read of rules, policies and calendar for the whole batch
+        for row_id in ids:
+            _drain_one(row_id, now, report)
     return report
+
+
+def _drain_one(row_id: int, now: datetime, report: DrainReport) -> None:
+    try:
+        with db.session.begin_nested():
+            if not _claim(row_id):
+                return  # another drainer did it
+            row = db.session.get(InboundMessage, row_id)
+            msg = from_payload(row.payload)
+            result = intake.process_staged(row, msg)
+            row.payload = None
+            if any(a.remote_ref for a in msg.attachments) and result.ticket_id:
+                report.to_fetch += [(row.channel, attachment_id) for attachment_id
+                                    in remote_attachments.unfetched_ids(result.ticket_id)]
+        report.processed += 1
+    except Exception as exc:  # noqa: BLE001 - kept and retried, never lost
+        current_app.logger.exception("staged message %s could not be processed", row_id)
+        _record_failure(row_id, exc, now)
+        report.failed += 1
 
 
 def _claim(row_id: int) -> bool:
