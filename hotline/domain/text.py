@@ -15,8 +15,9 @@ from hotline.domain.errors import ValidationError
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"\s+")
-# đ/Đ have no decomposition in Unicode, so NFD alone leaves them; fold them by hand.
-_FOLD_EXTRA = str.maketrans({"đ": "d", "Đ": "d"})
+# The combining diacritics Vietnamese (and every Latin script) decomposes into; U+034F in
+# that block is a grapheme joiner of combining class 0, which ``fold`` keeps.
+_LATIN_MARKS = re.compile("[\u0300-\u034e\u0350-\u036f]+")
 
 
 def nfc(value: str) -> str:
@@ -58,8 +59,11 @@ def fold(value: str | None) -> str:
     """
     if not value:
         return ""
-    decomposed = unicodedata.normalize("NFD", value.translate(_FOLD_EXTRA))
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    # đ/Đ have no decomposition in Unicode, so NFD alone leaves them; fold them by hand.
+    decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "d"))
+    stripped = _LATIN_MARKS.sub("", decomposed)
+    if not stripped.isascii():  # marks of other scripts: the general, slower rule
+        stripped = "".join(c for c in stripped if not unicodedata.combining(c))
     return _SPACES.sub(" ", stripped.casefold()).strip()
 
 
