@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from hotline.extensions import db
 from hotline.models import Contact, Ticket, TicketEvent
@@ -75,3 +75,26 @@ def test_a_code_already_taken_through_intake_is_avoided(org, receive):
     generate.generate(50, years=0.001, now=NOW)
     db.session.commit()
     assert db.session.scalar(select(func.count(func.distinct(Ticket.code)))) == 51
+
+
+def test_a_bulk_load_leaves_every_index_and_foreign_key_as_it_was(org, app):
+    if db.engine.dialect.name != "postgresql":
+        generate.generate(50, years=1, now=NOW, bulk_load=True)  # ignored on SQLite
+        assert db.session.scalar(select(func.count()).select_from(Ticket)) == 50
+        return
+    # Index names, columns, uniqueness, partial or not (PostgreSQL deparses a rebuilt
+    # predicate in its own words), and every constraint's definition.
+    schema = text("SELECT c.relname || ' ' || i.indkey::text || ' ' || i.indisunique::text || ' '"
+                  " || (i.indpred IS NOT NULL)::text || ' ' || am.amname FROM pg_index i"
+                  " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam"
+                  " WHERE i.indrelid IN ('tickets'::regclass, 'ticket_events'::regclass)"
+                  " UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint"
+                  " WHERE conrelid IN ('tickets'::regclass, 'ticket_events'::regclass)")
+    before = sorted(db.session.scalars(schema))
+    generate.generate(500, years=1, now=NOW, bulk_load=True)
+    db.session.commit()
+    assert sorted(db.session.scalars(schema)) == before
+    # The keys were validated when they were put back: every event has its ticket.
+    orphans = text("SELECT count(*) FROM ticket_events e LEFT JOIN tickets t ON t.id = e.ticket_id "
+                   "WHERE t.id IS NULL")
+    assert db.session.scalar(orphans) == 0
