@@ -49,13 +49,19 @@ STATUS_MIX = [("closed", 34), ("published", 8), ("answered", 18), ("approved", 6
               ("in_progress", 12), ("assigned", 10), ("waiting_citizen", 3), ("new", 4),
               ("returned", 1), ("resolved", 2), ("rejected", 2)]
 OPEN = {"new", "assigned", "in_progress", "returned", "resolved"}
+SLA_RUNNING = {"on_track", "due_soon", "overdue"}
+# Older tickets are settled, as in a working province: but for a few stragglers, what was
+# received more than SETTLED_AFTER ago is closed, published or answered.
+UNSETTLED = OPEN | {"waiting_citizen", "approved"}
+SETTLED_AFTER = timedelta(days=45)
+STRAGGLERS = 0.03
 TICKET_COLUMNS = ["id", "code", "kind", "channel", "external_id", "contact_id", "title",
                   "description", "search_text", "field_id", "area_id", "address", "status",
                   "priority", "agency_id", "received_at", "assigned_at", "accepted_at",
                   "first_response_due", "due_at", "due_soon_at", "sla_state", "sla_paused_at",
-                  "sla_started_at", "resolved_at", "closed_at", "result", "published_at",
-                  "public_summary", "public_result", "public_search_text",
-                  "consent_publish", "privacy_requested", "rating", "reopened_count",
+                  "sla_started_at", "escalated_at", "first_response_breached_at", "resolved_at",
+                  "closed_at", "result", "published_at", "public_summary", "public_result",
+                  "public_search_text", "consent_publish", "privacy_requested", "rating", "reopened_count",
                   "returned_count", "status_token", "updated_at"]
 EVENT_COLUMNS = ["ticket_id", "at", "type", "actor_label", "from_status", "to_status",
                  "agency_id", "note", "public"]
@@ -149,6 +155,9 @@ def generate(n: int, *, years: float = 3.0, seed: int = 1022, batch: int = 20_00
                 status = rng.choices(statuses, weights)[0]
                 if received > now - timedelta(days=20) and status in ("closed", "published"):
                     status = "in_progress"
+                elif received < now - SETTLED_AFTER and status in UNSETTLED \
+                        and rng.random() > STRAGGLERS:
+                    status = rng.choices(("closed", "published", "answered"), (6, 2, 2))[0]
                 key = (field.id, area.id)
                 if key not in route_cache:
                     route_cache[key] = routing.suggest(field=field, area=area, kind=kind).agency_id
@@ -176,6 +185,12 @@ def generate(n: int, *, years: float = 3.0, seed: int = 1022, batch: int = 20_00
                                  "due_soon" if deadlines.due_soon_at <= now else "on_track")
                 elif status == "waiting_citizen":
                     sla_state = "paused"
+                # A live system has long escalated what is long overdue and flagged every
+                # missed first response: so the first scan sees only today's crossings.
+                escalated = deadlines.due_at + timedelta(days=1) \
+                    if sla_state == "overdue" and deadlines.due_at <= now - timedelta(days=2) else None
+                breached = deadlines.first_response_due if sla_state in SLA_RUNNING \
+                    and accepted is None and deadlines.first_response_due <= now else None
                 code = _code(kind, received.year, tid)
                 result = "Đơn vị đã kiểm tra và xử lý xong." if resolved else None
                 tickets.append({
@@ -190,7 +205,9 @@ def generate(n: int, *, years: float = 3.0, seed: int = 1022, batch: int = 20_00
                     "first_response_due": deadlines.first_response_due, "due_at": deadlines.due_at,
                     "due_soon_at": deadlines.due_soon_at, "sla_state": sla_state,
                     "sla_paused_at": now if status == "waiting_citizen" else None,
-                    "sla_started_at": received, "resolved_at": resolved, "closed_at": closed,
+                    "sla_started_at": received, "escalated_at": escalated,
+                    "first_response_breached_at": breached,
+                    "resolved_at": resolved, "closed_at": closed,
                     "result": result, "published_at": published,
                     # Generated text names nobody, so the published text is the text itself.
                     "public_summary": description if published else None,

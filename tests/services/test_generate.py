@@ -98,3 +98,18 @@ def test_a_bulk_load_leaves_every_index_and_foreign_key_as_it_was(org, app):
     orphans = text("SELECT count(*) FROM ticket_events e LEFT JOIN tickets t ON t.id = e.ticket_id "
                    "WHERE t.id IS NULL")
     assert db.session.scalar(orphans) == 0
+
+
+def test_old_tickets_are_settled_and_the_first_scan_finds_only_new_crossings(org):
+    from datetime import timedelta
+
+    from hotline.services import sla
+    generate.generate(3000, years=2, now=NOW)
+    db.session.commit()
+    old = select(func.count()).select_from(Ticket).where(Ticket.received_at < NOW - timedelta(days=60))
+    open_old = db.session.scalar(old.where(Ticket.sla_state.is_not(None)))
+    assert 0 < open_old < 0.06 * db.session.scalar(old)  # a few stragglers, not a third
+    report = sla.scan(NOW)
+    # Escalations and missed first responses of the past are already on the tickets.
+    assert len(report.escalated) < 0.2 * max(1, open_old) + 5
+    assert len(report.first_response) < 20
