@@ -99,8 +99,9 @@ def _insert_statement(field: bool, area: bool, code: bool) -> TextClause:
     if area:
         conditions.append("EXISTS (SELECT 1 FROM areas WHERE code = :area_code)")
     if code:
-        conditions += ["NOT EXISTS (SELECT 1 FROM tickets WHERE code = :ticket_code)",
-                       "NOT EXISTS (SELECT 1 FROM inbound_messages WHERE ticket_code = :ticket_code)"]
+        conditions += [
+            "NOT EXISTS (SELECT 1 FROM tickets WHERE code = :ticket_code)",
+            "NOT EXISTS (SELECT 1 FROM inbound_messages WHERE ticket_code = :ticket_code)"]
     table = InboundMessage.__table__
     types = {name: table.c[name].type for name in ("channel", "external_id", "received_at",
                                                    "stored_at", "payload", "ticket_code",
