@@ -150,11 +150,7 @@ def gunicorn(app_spec: str, env: dict[str, str], workers: int | None = None):
     try:
         yield base, proc
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc, timeout=20)
 
 
 @contextmanager
@@ -166,11 +162,16 @@ def rq_worker(env: dict[str, str], queues: tuple[str, ...] = ("intake", "notific
     try:
         yield proc
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc, timeout=60)
+
+
+def _stop(proc: subprocess.Popen, *, timeout: float) -> None:
+    """SIGTERM (gunicorn and rq finish what they are doing), then SIGKILL after ``timeout``."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def progress(msg: str) -> None:

@@ -303,17 +303,9 @@ def http_runs(url: str, size: int, ctx: dict, total: int, concurrency: int) -> l
                    "vs_baseline": round(res.throughput / baseline.throughput_rps, 2)}
         out.append(m)
 
-        # Memory of the web workers over 10,000 more requests.
-        workers = _children(proc.pid)
-        before = sum(_rss_kb(p) for p in workers)
-        res = run_load(base, lambda i: ("GET", "/results?q=den+duong", None, {}), total=10_000,
-                       concurrency=16)
-        after = sum(_rss_kb(p) for p in _children(proc.pid))
-        m = measure("memory: 10,000 × GET /results (all workers)", size, res.latencies)
-        m.throughput_rps, m.errors = round(res.throughput, 1), res.errors
-        m.extra = {"rss_before_kb": before, "rss_after_kb": after,
-                   "growth_kb": after - before, "workers": len(workers)}
-        out.append(m)
+        # Memory of the web workers while serving: warmed up first, then RSS after each
+        # 2,500 of 10,000 requests (search, a result page, a service list): flat = no leak.
+        out.append(_memory_run(base, proc.pid, size, published_code(engine)))
     engine.dispose()
     Redis.from_url(redis_url).flushdb()
     return out
@@ -347,6 +339,39 @@ def _intake_requests(ctx: dict, marker: str, size: int, distinct: int):
                 {"Content-Type": "application/json",
                  "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
     return open311, webform, telegram
+
+
+def published_code(engine) -> str | None:
+    from sqlalchemy import text
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT code FROM tickets WHERE published_at IS NOT NULL "
+                                 "ORDER BY published_at DESC LIMIT 1")).scalar()
+
+
+def _memory_run(base: str, master_pid: int, size: int, code: str | None) -> Measurement:
+    paths = ["/results?q=den+duong", "/open311/v2/services.json", "/results?q=rac+thai"]
+    if code:
+        paths.append(f"/results/{code}")
+
+    def request(i):
+        return ("GET", paths[i % len(paths)], None, {})
+    run_load(base, request, total=1_000, concurrency=16, max_seconds=300)
+    workers = _children(master_pid)
+    series = [sum(_rss_kb(p) for p in workers)]
+    latencies: list[float] = []
+    errors = 0
+    for _ in range(4):
+        res = run_load(base, request, total=2_500, concurrency=16, max_seconds=600)
+        latencies += res.latencies
+        errors += res.errors
+        series.append(sum(_rss_kb(p) for p in _children(master_pid)))
+    m = measure("memory: 10,000 requests after warm-up (all workers)", size, latencies)
+    m.errors = errors
+    m.extra = {"workers": len(workers), "rss_kb_every_2500": series,
+               "growth_kb": series[-1] - series[0],
+               "growth_kb_last_7500": series[-1] - series[1],
+               "same_workers": sorted(workers) == sorted(_children(master_pid))}
+    return m
 
 
 def _children(pid: int) -> list[int]:
