@@ -225,7 +225,10 @@ def preview(code: str | None) -> Ticket | None:
                                                          InboundMessage.ticket_id.is_(None)))
     if row is None or not row.payload:
         return None
-    msg = from_payload(row.payload)
+    try:
+        msg = from_payload(row.payload)
+    except (KeyError, TypeError, ValueError):  # a failed, unreadable message: nothing to show
+        return None
     field = db.session.scalar(select(Field).where(Field.code == msg.field_code)) \
         if msg.field_code else None
     area = db.session.scalar(select(Area).where(Area.code == msg.area_code)) \

@@ -139,6 +139,7 @@ def test_a_message_that_keeps_failing_is_kept_retried_and_shown(org, make_user):
         db.session.commit()
     row = ledger("web:form-2")
     assert (row.state, row.attempts, row.next_attempt_at) == ("failed", staging.MAX_ATTEMPTS, None)
+    assert public.lookup_by_token(row.ticket_code, row.status_token) is None  # no 500 either
     assert row.payload == {"text": "no time"}  # kept for whoever mends it
     backlog = staging.backlog()
     assert (backlog.pending, backlog.failed) == (0, 1)
