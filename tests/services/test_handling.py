@@ -282,14 +282,16 @@ def test_notes_public_and_internal(receive, staff):
 def test_request_extension_is_recorded(receive, staff):
     ticket = in_progress(receive, staff)
     due = ticket.due_at
+    # The new due time must be after the current one AND after "now": asked while the ticket
+    # is in progress (LATER), not at the real now, which passes the due time in December 2026.
     with pytest.raises(ValidationError):
         handling.request_extension(staff.handler, ticket, new_due_at=due - timedelta(days=1),
-                                   reason="Cần thêm thời gian")
+                                   reason="Cần thêm thời gian", now=LATER)
     with pytest.raises(ValidationError):
         handling.request_extension(staff.handler, ticket, new_due_at=due + timedelta(days=3),
-                                   reason="")
+                                   reason="", now=LATER)
     handling.request_extension(staff.handler, ticket, new_due_at=due + timedelta(days=3),
-                               reason="Chờ vật tư thay thế")
+                               reason="Chờ vật tư thay thế", now=LATER)
     db.session.commit()
     assert ticket.due_at == due
     ev = events_of(ticket)[-1]
@@ -297,10 +299,10 @@ def test_request_extension_is_recorded(receive, staff):
     assert ev.actor_id == staff.handler.id
     with pytest.raises(ValidationError):  # one pending request at a time
         handling.request_extension(staff.handler, ticket, new_due_at=due + timedelta(days=4),
-                                   reason="Lần hai")
+                                   reason="Lần hai", now=LATER)
     with pytest.raises(PermissionDenied):
         handling.request_extension(staff.other_handler, ticket, new_due_at=due + timedelta(days=4),
-                                   reason="x")
+                                   reason="x", now=LATER)
 
 
 def test_resolve_without_approval_goes_straight_to_the_citizen(receive, staff, tmp_path):
@@ -428,9 +430,13 @@ def test_inbox_filters_sorts_and_pages(receive, staff, org):
     commune = tickets.agency_inbox(staff.handler, tickets.TicketFilter(
         area_id=org.areas["25435"].id)).rows
     assert len(commune) == 6
-    overdue = tickets.agency_inbox(staff.handler, tickets.TicketFilter(overdue_only=True)).rows
+    # Overdue as of a fixed instant: the November tickets fall due in December 2026, and
+    # would all be overdue at the real now from then on.
+    tuesday = MONDAY_9AM + timedelta(days=1)
+    overdue = tickets.agency_inbox(staff.handler, tickets.TicketFilter(overdue_only=True),
+                                   now=tuesday).rows
     assert [t.code for t in overdue] == [old.code]
-    assert tickets.inbox_counts(staff.handler)["overdue"] == 1
+    assert tickets.inbox_counts(staff.handler, now=tuesday)["overdue"] == 1
     with pytest.raises(ValidationError):
         tickets.agency_inbox(staff.handler, tickets.TicketFilter(status="closed"))
     with pytest.raises(ValidationError):

@@ -230,8 +230,10 @@ def test_manager_edits_targets(client, data, people):
 def test_manager_decides_extension_requests(client, data, people):
     from hotline.services import sla
     ticket = db.session.get(Ticket, data.id("T21"))
-    old_due = ticket.due_at
-    ticket.due_at = old_due + timedelta(days=30)  # the request must be in the future
+    # The request must be later than the real now (the page decides at the real now), and
+    # T21's own due time (4/12/2026) is past from December 2026 on.
+    due = utcnow() + timedelta(days=30)
+    ticket.due_at = due
     db.session.commit()
     sla.request_extension(ticket, people["handler"], ticket.due_at + timedelta(days=3),
                           "Chờ kết quả kiểm định.")
@@ -250,7 +252,7 @@ def test_manager_decides_extension_requests(client, data, people):
     assert "Đã đồng ý gia hạn." in resp.get_data(as_text=True)
     db.session.expire_all()
     moved = db.session.get(Ticket, data.id("T21")).due_at
-    assert moved > old_due + timedelta(days=30)
+    assert moved > due
     again = client.post(f"/manager/approvals/{event_id}", data={"decision": "approve"},
                         follow_redirects=True).get_data(as_text=True)
     assert "đã được xử lý trước đó" in again
