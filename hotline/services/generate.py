@@ -13,9 +13,11 @@ import random
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from zoneinfo import ZoneInfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from flask import current_app
 from sqlalchemy import func, insert, select, text
 
 from hotline.domain import codes
@@ -92,7 +94,8 @@ def _avoid_existing(tickets: list[dict]) -> None:
             row = by_code[taken]
             shift = 1
             while True:
-                candidate = _code(row["kind"], row["received_at"].year, row["id"] + shift * 2 ** 29)
+                year = int(row["code"].split("-")[1])  # keep the (local) year it was given
+                candidate = _code(row["kind"], year, row["id"] + shift * 2 ** 29)
                 if candidate not in by_code and db.session.scalar(
                         select(Ticket.id).where(Ticket.code == candidate)) is None:
                     break
@@ -119,6 +122,7 @@ def generate(n: int, *, years: float = 3.0, seed: int = 1022, batch: int = 20_00
     if not fields or not communes:
         raise RuntimeError("No fields or areas: run `flask --app hotline seed-demo --tickets 0` first.")
     calendar = get_calendar()
+    tz = ZoneInfo(current_app.config["HOTLINE_TIMEZONE"])  # codes carry the local year
     route_cache: dict[tuple[int, int], int | None] = {}
     policy_cache: dict[tuple[int, str, str], object] = {}
     base_id = (db.session.scalar(select(func.max(Ticket.id))) or 0) + 1
@@ -191,7 +195,7 @@ def generate(n: int, *, years: float = 3.0, seed: int = 1022, batch: int = 20_00
                     if sla_state == "overdue" and deadlines.due_at <= now - timedelta(days=2) else None
                 breached = deadlines.first_response_due if sla_state in SLA_RUNNING \
                     and accepted is None and deadlines.first_response_due <= now else None
-                code = _code(kind, received.year, tid)
+                code = _code(kind, received.astimezone(tz).year, tid)
                 result = "Đơn vị đã kiểm tra và xử lý xong." if resolved else None
                 tickets.append({
                     "id": tid, "code": code, "kind": kind,

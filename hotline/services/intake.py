@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import or_, select
@@ -245,10 +246,17 @@ def _store(msg: IncomingMessage, clean: _Clean, ledger: InboundMessage | None) -
                         threaded=not created)
 
 
+def new_code(kind: Kind, received_at: datetime) -> str:
+    """A fresh random code whose year is the province's year at ``received_at`` (a report
+    made at 00:30 on 1 January, local time, is of the new year although UTC is not yet)."""
+    local = received_at.astimezone(ZoneInfo(current_app.config["HOTLINE_TIMEZONE"]))
+    return codes.new_code(kind.value, local)
+
+
 def reserve_code(kind: Kind, when: datetime) -> str:
     """A ticket code no ticket holds and no staged message has been promised."""
     for _ in range(10):
-        code = codes.new_code(kind.value, when)
+        code = new_code(kind, when)
         taken = select(Ticket.id).where(Ticket.code == code).union_all(
             select(InboundMessage.id).where(InboundMessage.ticket_code == code))
         if db.session.execute(taken.limit(1)).first() is None:

@@ -24,7 +24,6 @@ from blinker import Namespace
 from flask import current_app
 from sqlalchemy import String, TextClause, bindparam, func, or_, select, text, update
 
-from hotline.domain import codes
 from hotline.domain.lifecycle import Status
 from hotline.domain.messages import (
     IncomingMessage,
@@ -64,7 +63,7 @@ def stage(msg: IncomingMessage) -> IntakeResult:
     clean = intake.check(msg)
     for _ in range(10):
         if msg.force_new:
-            msg = replace(msg, code=codes.new_code(clean.kind.value, clean.received_at),
+            msg = replace(msg, code=intake.new_code(clean.kind, clean.received_at),
                           status_token=secrets.token_urlsafe(16))
         row_id = db.session.execute(*_insert_pending(msg, clean)).scalar()
         if row_id is not None:

@@ -213,3 +213,13 @@ def test_an_operator_answering_the_call_keeps_it_away_from_the_router(receive, o
     assert ticket.field.code == "CS"  # the classification is kept for reports
     types = db.session.scalars(select(TicketEvent.type).where(TicketEvent.ticket_id == ticket.id)).all()
     assert types == ["received"]
+
+
+def test_a_code_carries_the_provinces_year_not_utcs(receive, org):
+    from datetime import datetime, timezone
+    # 17:30 UTC on 31 December is 00:30 on 1 January in Hà Nội.
+    new_year = receive(external_id="ny", force_new=True,
+                       received_at=datetime(2026, 12, 31, 17, 30, tzinfo=timezone.utc))
+    old_year = receive(external_id="oy", force_new=True,
+                       received_at=datetime(2026, 12, 31, 16, 30, tzinfo=timezone.utc))
+    assert new_year.code.startswith("PA-27-") and old_year.code.startswith("PA-26-")

@@ -209,3 +209,9 @@ def test_a_code_some_ticket_or_staged_report_holds_is_never_promised_again(org, 
     free = replace(web_report(2), code="PA-26-ZZZZZZ", status_token="t" * 22)
     assert db.session.execute(*staging._insert_pending(free, validate(free))).scalar()
     db.session.rollback()
+
+
+def test_a_staged_code_carries_the_provinces_year(org):
+    from datetime import datetime, timezone
+    result = stage(web_report(received_at=datetime(2026, 12, 31, 17, 30, tzinfo=timezone.utc)))
+    assert result.code.startswith("PA-27-")
