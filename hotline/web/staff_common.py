@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import (abort, current_app, flash, redirect, render_template, request,
@@ -20,7 +21,7 @@ from hotline.domain.errors import PermissionDenied, TransitionError, ValidationE
 from hotline.domain.messages import CHANNEL_LABELS_VI, IncomingAttachment
 from hotline.extensions import db
 from hotline.models import Agency, Area, Field, Ticket, utcnow
-from hotline.services import handling, tickets
+from hotline.services import handling, lookups, tickets
 from hotline.services.calendar import get_calendar
 from hotline.tx import commit
 
@@ -134,23 +135,43 @@ def first_page_url(endpoint: str) -> str | None:
     return url_for(endpoint, **{k: v for k, v in request.args.items() if k != "after" and v})
 
 
-def choices(*wanted: str) -> dict:
-    """Fields, areas (indented by depth) and agencies for the selects a page shows.
+class Option(NamedTuple):
+    """A row of a select: what the staff pages' filters and forms list."""
 
-    Ask only for what the page uses: a province has a few thousand areas.
+    id: int
+    name: str
+
+
+def choices(*wanted: str) -> dict:
+    """Fields, areas (with their depth) and agencies for the selects a page shows.
+
+    Ask only for what the page uses: a province has a few thousand areas. The lists are
+    kept a few seconds per process (``services.lookups``) as plain ``Option`` rows.
     """
     wanted = wanted or ("fields", "areas", "agencies")
     out: dict = {"fields": [], "areas": [], "agencies": []}
-    if "fields" in wanted:
-        out["fields"] = db.session.scalars(
-            select(Field).where(Field.active.is_(True)).order_by(Field.name)).all()
-    if "areas" in wanted:
-        out["areas"] = [(a, a.path.count("/") - 2) for a in db.session.scalars(
-            select(Area).where(Area.active.is_(True)).order_by(Area.path))]
-    if "agencies" in wanted:
-        out["agencies"] = db.session.scalars(
-            select(Agency).where(Agency.active.is_(True)).order_by(Agency.level, Agency.name)).all()
+    for name in wanted:
+        out[name] = lookups.cached(f"staff_{name}", None, _LOADERS[name])
     return out
+
+
+def _fields() -> list[Option]:
+    return [Option(*r) for r in db.session.execute(
+        select(Field.id, Field.name).where(Field.active.is_(True)).order_by(Field.name))]
+
+
+def _areas() -> list[tuple[Option, int]]:
+    return [(Option(r.id, r.name), r.path.count("/") - 2) for r in db.session.execute(
+        select(Area.id, Area.name, Area.path).where(Area.active.is_(True)).order_by(Area.path))]
+
+
+def _agencies() -> list[Option]:
+    return [Option(*r) for r in db.session.execute(
+        select(Agency.id, Agency.name).where(Agency.active.is_(True))
+        .order_by(Agency.level, Agency.name))]
+
+
+_LOADERS = {"fields": _fields, "areas": _areas, "agencies": _agencies}
 
 
 # --- the ticket page -------------------------------------------------------------------------

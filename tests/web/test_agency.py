@@ -210,6 +210,7 @@ def test_inbox_and_ticket_page_issue_a_fixed_number_of_queries(client, staff, re
         existing = count(Ticket)
         for i in range(existing, n):
             routed(receive, 100 + i, received_at=MONDAY_9AM + timedelta(minutes=i))
+        client.get("/agency/")  # the filters' choices are then in this process's lookups
         with QueryCounter() as counter:
             assert client.get("/agency/").status_code == 200
         return counter.count
@@ -224,6 +225,7 @@ def test_inbox_and_ticket_page_issue_a_fixed_number_of_queries(client, staff, re
         for i in range(current, n_events):
             handling.add_note(staff.handler, ticket(t.id), note=f"Ghi chú {i}")
         db.session.commit()
+        client.get(f"/agency/tickets/{t.code}")  # the agencies' choices: then in the lookups
         with QueryCounter() as counter:
             assert client.get(f"/agency/tickets/{t.code}").status_code == 200
         return counter.count

@@ -238,6 +238,7 @@ def test_lists_issue_a_fixed_number_of_queries(client, staff, receive):
         for i in range(n_before, n_total):
             receive(external_id=f"q{i}", field_code=None, area_code=None, force_new=True,
                     text=f"Phản ánh số {i}")
+        client.get("/operator/tickets")  # the filters' choices are then in the lookups
         with QueryCounter() as counter:
             assert client.get("/operator/tickets").status_code == 200
             assert client.get("/operator/triage").status_code == 200

@@ -51,7 +51,7 @@ def snapshot(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
 
 
 # Entities that services.lookups keeps per process.
-CACHED_ENTITIES = frozenset({"api_key", "field", "area"})
+CACHED_ENTITIES = frozenset({"api_key", "field", "area", "agency"})
 
 
 def record(actor: Actor, action: str, entity: str, entity_id: Any = None, *,
