@@ -61,7 +61,7 @@ ENV_VARS = {
         "OUTBOX_REQUEUE_SECONDS", "JOB_RETRY_INTERVALS",
         "SLA_ESCALATE_AFTER_HOURS", "SLA_ESCALATION_EMAILS", "DIGEST_LOCAL_TIME",
         "CRON_SLA_SCAN_SECONDS", "CRON_RELAY_SECONDS", "CRON_DIGEST_SECONDS",
-        "CRON_INTAKE_SECONDS", "LOOKUP_CACHE_SECONDS",
+        "CRON_INTAKE_SECONDS", "CRON_STATS_SECONDS", "LOOKUP_CACHE_SECONDS",
     )},
 }
 
@@ -145,6 +145,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "CRON_RELAY_SECONDS": 60,
         "CRON_DIGEST_SECONDS": 300,
         "CRON_INTAKE_SECONDS": 30,
+        "CRON_STATS_SECONDS": 3600,
         # API keys and Open311 services kept per web process (hotline/services/lookups.py).
         "LOOKUP_CACHE_SECONDS": 10,
     }

@@ -9,6 +9,8 @@
 - ``workers.jobs.relay_outbox`` on *notifications* every ``CRON_RELAY_SECONDS`` (60);
 - ``workers.jobs.send_digests`` on *maintenance* every ``CRON_DIGEST_SECONDS`` (300) —
   the service itself sends only on working days from ``DIGEST_LOCAL_TIME``, once a day.
+- ``workers.jobs.refresh_stats`` on *maintenance* every ``CRON_STATS_SECONDS`` (3600) — the
+  reports' daily aggregate for the last 35 days (the first run fills every day before);
 - ``workers.retention.anonymise_expired`` on *maintenance* every ``CRON_RETENTION_SECONDS``
   (86400) — personal-data retention (issue 8), batched and resumable.
 
@@ -95,6 +97,8 @@ def schedule(app: Flask) -> list[dict]:
          "interval": setting_int("CRON_RELAY_SECONDS", cfg), "job_timeout": 300},
         {"func": jobs.send_digests, "queue_name": "maintenance",
          "interval": setting_int("CRON_DIGEST_SECONDS", cfg), "job_timeout": 900},
+        {"func": jobs.refresh_stats, "queue_name": "maintenance",
+         "interval": setting_int("CRON_STATS_SECONDS", cfg), "job_timeout": 7200},
         # Personal-data retention (issue 8): daily, batched, resumable.
         {"func": retention.anonymise_expired, "queue_name": "maintenance",
          "interval": setting_int("CRON_RETENTION_SECONDS", cfg), "job_timeout": 3600},

@@ -134,20 +134,22 @@ def test_jobs_without_an_app_context_of_their_own_still_find_the_database(app, o
 def test_cron_schedule_enqueues_the_periodic_jobs(app, org, connection):
     scheduler = cron.build_scheduler(app, connection)
     names = sorted(j.func_name for j in scheduler.get_jobs())
-    assert names == ["workers.jobs.drain_intake", "workers.jobs.relay_outbox",
-                     "workers.jobs.send_digests", "workers.jobs.sla_scan",
-                     "workers.retention.anonymise_expired",
+    assert names == ["workers.jobs.drain_intake", "workers.jobs.refresh_stats",
+                     "workers.jobs.relay_outbox", "workers.jobs.send_digests",
+                     "workers.jobs.sla_scan", "workers.retention.anonymise_expired",
                      "workers.satisfaction.satisfaction_followup"]
     assert {j.interval for j in scheduler.get_jobs()} == {30, 60, 300, 3600, 86400}
     enqueued = scheduler.enqueue_jobs()  # interval jobs run at once on start
-    assert len(enqueued) == 6
-    assert Queue("maintenance", connection=connection).count == 3
+    assert len(enqueued) == 7
+    assert Queue("maintenance", connection=connection).count == 4
     assert Queue("notifications", connection=connection).count == 2
     assert Queue("intake", connection=connection).count == 1
     assert scheduler.enqueue_jobs() == []  # not due again for a minute
     work_off(app, connection)
     failed = Queue("maintenance", connection=connection).failed_job_registry.count
     assert failed == 0
+    from hotline.models import StatsRefresh
+    assert db.session.scalar(select(StatsRefresh.rows_written)) is not None  # reports' aggregate
 
 
 def test_scan_job_notifications_are_relayed_through_the_queue(app, org, connection, staff_lead):
