@@ -292,11 +292,11 @@ def http_runs(url: str, size: int, ctx: dict, total: int, concurrency: int) -> l
                    "vs_baseline": round(res.throughput / baseline.throughput_rps, 2)}
         out.append(m)
 
-        res = run_load(base, webform, total=total // 2, concurrency=concurrency,
+        res = run_load(base, webform, total=total, concurrency=concurrency,
                        ok_statuses=(200, 201, 302, 303))
         m = measure("intake: public web form POST", size, res.latencies)
         m.throughput_rps, m.errors = round(res.throughput, 1), res.errors
-        m.extra = {"statuses": res.statuses, **settle(f"%{marker}w%", total // 2),
+        m.extra = {"statuses": res.statuses, **settle(f"%{marker}w%", total),
                    "vs_baseline": round(res.throughput / baseline.throughput_rps, 2)}
         out.append(m)
 
