@@ -62,6 +62,7 @@ ENV_VARS = {
         "SLA_ESCALATE_AFTER_HOURS", "SLA_ESCALATION_EMAILS", "DIGEST_LOCAL_TIME",
         "CRON_SLA_SCAN_SECONDS", "CRON_RELAY_SECONDS", "CRON_DIGEST_SECONDS",
         "CRON_INTAKE_SECONDS", "CRON_STATS_SECONDS", "LOOKUP_CACHE_SECONDS",
+        "DB_PING_IDLE_SECONDS",
     )},
 }
 
@@ -76,7 +77,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "HOTLINE_ENV": "development",
         "SECRET_KEY": DEV_SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(instance_path, "hotline.db"),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Pooled connections are checked only after sitting idle (hotline/database.py).
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "DB_PING_IDLE_SECONDS": 10,
         "REDIS_URL": None,
         "HOTLINE_TIMEZONE": "Asia/Ho_Chi_Minh",
         "PUBLIC_URL": "http://127.0.0.1:5000",

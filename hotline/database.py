@@ -1,12 +1,15 @@
 """Engine settings per database: SQLite needs explicit transactions and WAL to serve
-several threads; PostgreSQL needs nothing beyond its driver."""
+several threads; PostgreSQL's pooled connections are checked after sitting idle."""
 from __future__ import annotations
+
+import time
 
 from flask import Flask
 from sqlalchemy import Table, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 
 from hotline.extensions import db
 
@@ -16,6 +19,32 @@ def init_app(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    else:
+        _ping_when_idle(engine, float(app.config.get("DB_PING_IDLE_SECONDS", 10)))
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Check a pooled connection before use only if it sat idle ``idle_seconds`` or more.
+
+    A connection can die while it waits in the pool (database restart, failover, a
+    firewall's idle timeout); pinging on every checkout (``pool_pre_ping``) would cost
+    every request one more round trip. Busy connections are used within seconds of their
+    last request, so a burst pays nothing; an idle one is pinged and, if dead, replaced by
+    the pool (SQLAlchemy's "pessimistic disconnect handling" with a custom condition).
+    """
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy):
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # noqa: BLE001 - any failure means: get another one
+            raise DisconnectionError("pooled connection is gone") from exc
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -101,6 +101,13 @@ def _indent(depth: int) -> str:
     return "\u00a0\u00a0\u00a0" * depth
 
 
+def _submit_page(form: SubmitForm, status: int = 200, **context):
+    # The selects' choices are only for showing the form: a post is checked by intake
+    # (the field and area codes it names must exist), not against the list.
+    _fill_choices(form)
+    return render_template("public/submit.html", form=form, **context), status
+
+
 def _fill_choices(form: SubmitForm) -> None:
     form.field_code.choices = choices([("", _("Không rõ — tổng đài sẽ phân loại"))] + [
         (code, _indent(depth) + name) for code, name, depth in public_service.field_options()])
@@ -140,15 +147,14 @@ _ERROR_FIELDS = {"invalid_phone": "phone", "invalid_email": "email", "bad_image"
                              "Vui lòng thử lại sau ít phút hoặc gọi 1022.")
 def submit():
     form = SubmitForm()
-    _fill_choices(form)
     if request.method == "GET":
-        return render_template("public/submit.html", form=form)
+        return _submit_page(form)
     if not form.validate_on_submit():
-        return render_template("public/submit.html", form=form), 400
+        return _submit_page(form, 400)
     if form.website.data:
         # A bot filled the hidden field: store nothing, say nothing useful.
-        return render_template("public/submit.html", form=form,
-                               refused=_("Không thể gửi phản ánh. Vui lòng gọi 1022.")), 400
+        return _submit_page(form, 400,
+                            refused=_("Không thể gửi phản ánh. Vui lòng gọi 1022."))
     try:
         attachments, gps = _photos(form)
         anonymous = form.anonymous.data
@@ -169,7 +175,7 @@ def submit():
     except ValidationError as exc:
         target = getattr(form, _ERROR_FIELDS.get(exc.code, "description"))
         target.errors = list(target.errors) + [exc.message]
-        return render_template("public/submit.html", form=form), 400
+        return _submit_page(form, 400)
     if result.pending:
         code, token = result.code, result.status_token
     else:
