@@ -1,7 +1,9 @@
 """The one interface every channel implements, and the registry that finds them.
 
 Inbound: a webhook or listener parses the platform's payload into
-``IncomingMessage``s and hands them to ``hotline.services.intake.receive``.
+``IncomingMessage``s and hands them to intake: webhooks through
+``hotline.services.staging.stage`` (stored before the answer, processed by the intake
+drain), the mail receiver straight to ``hotline.services.intake.receive``.
 Outbound: the outbox relay calls ``get_adapter(row.channel).send(message)``
 with one ``OutboundMessage`` (one dataclass argument, so adding a field never
 changes every adapter's signature).

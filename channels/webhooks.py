@@ -2,9 +2,9 @@
 
 A webhook stores before it acknowledges: it stages every message of the payload
 (``services.staging.stage``: checked, then stored for the intake drain), queues the chat
-replies it owes (greeting, status), commits once, and only then answers 200. Anything it cannot store — a malformed body (400), a
-bad signature (401), a disabled channel (503, so the platform redelivers once the
-secrets are set) — stores nothing.
+replies it owes (greeting, status), commits once, and only then answers 200. Anything it
+cannot store — a malformed body (400), a bad signature (401), a disabled channel (503, so
+the platform redelivers once the secrets are set) — stores nothing.
 """
 from __future__ import annotations
 
