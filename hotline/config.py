@@ -62,7 +62,7 @@ ENV_VARS = {
         "SLA_ESCALATE_AFTER_HOURS", "SLA_ESCALATION_EMAILS", "DIGEST_LOCAL_TIME",
         "CRON_SLA_SCAN_SECONDS", "CRON_RELAY_SECONDS", "CRON_DIGEST_SECONDS",
         "CRON_INTAKE_SECONDS", "CRON_STATS_SECONDS", "LOOKUP_CACHE_SECONDS",
-        "DB_PING_IDLE_SECONDS",
+        "DB_PING_IDLE_SECONDS", "INTAKE_DRAIN_LINGER_SECONDS",
     )},
 }
 
@@ -148,6 +148,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "CRON_RELAY_SECONDS": 60,
         "CRON_DIGEST_SECONDS": 300,
         "CRON_INTAKE_SECONDS": 30,
+        # An rq drain job polls this long after the staged queue runs dry (workers/jobs.py).
+        "INTAKE_DRAIN_LINGER_SECONDS": 1.0,
         "CRON_STATS_SECONDS": 3600,
         # API keys and Open311 services kept per web process (hotline/services/lookups.py).
         "LOOKUP_CACHE_SECONDS": 10,

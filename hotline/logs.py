@@ -91,8 +91,8 @@ def init_app(app: Flask) -> None:
             response.headers["X-Request-ID"] = request_id
         started = g.get("request_started")
         if started is not None:
-            from flask_login import current_user
-            user_id = getattr(current_user, "id", None) if current_user else None
+            # The user the request loaded, if it did: logging never loads one (a query).
+            user_id = getattr(g.get("_login_user"), "id", None)
             access_log.info("%s %s %s", request.method, request.path, response.status_code,
                             extra={"method": request.method, "path": request.path,
                                    "status": response.status_code, "user_id": user_id,

@@ -7,6 +7,7 @@ Run by an rq worker (``flask --app hotline worker``) inside an app context
 from __future__ import annotations
 
 import logging
+from time import monotonic, sleep
 
 from flask import current_app
 from rq import get_current_job
@@ -145,6 +146,10 @@ def send_digests() -> dict[str, object]:
 #: Staged messages one drain pass takes (each pass commits); in-process runs one pass only,
 #: inside the request that staged the message.
 DRAIN_BATCH = 200
+# How often a lingering drain job looks for newly staged messages.
+DRAIN_POLL_SECONDS = 0.1
+# A drain job stops after this long (rq kills a job at 180 s) and queues its successor.
+DRAIN_JOB_SECONDS = 60
 
 
 def drain_intake(until_empty: bool | None = None) -> int:
@@ -152,15 +157,20 @@ def drain_intake(until_empty: bool | None = None) -> int:
 
     Woken after the commit that staged a message, and by cron as a safety net. Files that
     came as references are downloaded by their channel's fetch job after each commit.
-    In-process (no Redis) it makes one pass, inside the request that staged the message,
-    unless ``until_empty`` (the ``intake-drain`` command).
+    On rq the job keeps polling until the queue has stayed empty for
+    ``INTAKE_DRAIN_LINGER_SECONDS`` (a burst's next messages need no new wake; see
+    ``workers.queue.wake_drainer``). In-process (no Redis) it makes one pass, inside the
+    request that staged the message, unless ``until_empty`` (the ``intake-drain`` command).
     """
     if until_empty is None:
         until_empty = job_queue.is_async()
     from channels.webhooks import fetcher_for
     from hotline.services import staging
+    linger = float(current_app.config.get("INTAKE_DRAIN_LINGER_SECONDS") or 0) \
+        if job_queue.is_async() else 0.0
     job_queue.drain_started()
     total = 0
+    started = idle_since = monotonic()
     while True:
         report = staging.drain(utcnow(), limit=DRAIN_BATCH)
         for channel, attachment_id in report.to_fetch:
@@ -169,8 +179,19 @@ def drain_intake(until_empty: bool | None = None) -> int:
                 job_queue.after_commit(fetch, attachment_id)
         commit()
         total += report.processed
-        if report.scanned < DRAIN_BATCH or not until_empty:
+        now = monotonic()
+        if linger and now - started >= DRAIN_JOB_SECONDS:
+            # Well inside rq's job timeout: hand what is left to a fresh job.
+            if report.scanned:
+                job_queue.queue_drain()
             break
+        if report.scanned >= DRAIN_BATCH and until_empty:
+            continue
+        if report.scanned:
+            idle_since = now
+        if not until_empty or now - idle_since >= linger:
+            break
+        sleep(min(DRAIN_POLL_SECONDS, linger))
     if total:
         log.info("intake: %d staged message(s) processed", total)
     return total

@@ -26,8 +26,9 @@ def new_code(kind: str, when: datetime, *, rng: secrets.SystemRandom | None = No
     prefix = PREFIXES.get(kind)
     if prefix is None:
         raise ValidationError(f"Loại phiếu không hợp lệ: {kind}", code="invalid_kind")
-    rand = rng or secrets.SystemRandom()
-    tail = "".join(rand.choice(ALPHABET) for _ in range(6))
+    # 30 random bits are exactly six base-32 characters (one system call, not six).
+    bits = (rng or secrets.SystemRandom()).getrandbits(30)
+    tail = "".join(ALPHABET[(bits >> shift) & 31] for shift in range(25, -1, -5))
     return f"{prefix}-{when.year % 100:02d}-{tail}"
 
 

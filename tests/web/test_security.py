@@ -4,11 +4,14 @@ from __future__ import annotations
 import json
 import logging
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask import g
 
 from hotline.web.security import CSP
+from tests.staff_fixtures import QueryCounter, login
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 TOKEN = "metrics-token-0123456789abcdef"
@@ -58,30 +61,49 @@ def test_request_id_is_kept_or_made_and_echoed(client):
     assert re.fullmatch(r"[0-9a-f]{32}", made.headers["X-Request-ID"])
 
 
-def test_access_log_is_one_json_line_with_the_request_id(client):
-    from hotline.logs import JsonFormatter
+@contextmanager
+def access_lines():
+    """The access log's JSON lines written meanwhile."""
+    from hotline.logs import JsonFormatter, RequestIdFilter
     records = []
 
     class Keep(logging.Handler):
         def emit(self, record):
-            records.append(self.format(record))
+            records.append(json.loads(self.format(record)))
 
     handler = Keep()
     handler.setFormatter(JsonFormatter())
-    from hotline.logs import RequestIdFilter
     handler.addFilter(RequestIdFilter())
     access = logging.getLogger("hotline.access")
     access.addHandler(handler)
     old = access.level
     access.setLevel(logging.INFO)
     try:
-        client.get("/healthz", headers={"X-Request-ID": "req-42"})
+        yield records
     finally:
         access.removeHandler(handler)
         access.setLevel(old)
-    line = json.loads(records[-1])
+
+
+def test_access_log_is_one_json_line_with_the_request_id(client):
+    with access_lines() as lines:
+        client.get("/healthz", headers={"X-Request-ID": "req-42"})
+    line = lines[-1]
     assert line["request_id"] == "req-42" and line["status"] == 200 and line["path"] == "/healthz"
-    assert line["level"] == "INFO" and "duration_ms" in line
+    assert line["level"] == "INFO" and "duration_ms" in line and line["user_id"] is None
+
+
+def test_access_log_names_the_signed_in_user_without_loading_one_for_it(client, staff):
+    login(client, staff.operator)
+    # Each served request has its own ``g``; here the test's app context holds one for all.
+    g.pop("_login_user", None)
+    with access_lines() as lines, QueryCounter() as queries:
+        client.get("/healthz")
+    # A page that never asks who is signed in costs no user query for the log's sake.
+    assert lines[-1]["user_id"] is None and not any("FROM users" in q for q in queries.statements)
+    with access_lines() as lines:
+        client.get("/operator/")
+    assert lines[-1]["path"] == "/operator/" and lines[-1]["user_id"] == staff.operator.id
 
 
 @pytest.mark.parametrize("app_config", [{"MAX_CONTENT_LENGTH": 1024}])

@@ -93,3 +93,48 @@ def test_with_redis_away_messages_are_stored_and_the_drain_command_catches_up(
     assert out.exit_code == 0 and "Processed 3 staged message(s)." in out.output
     assert sorted(db.session.scalars(select(Ticket.code))) == \
         sorted(a.get_json()[0]["service_request_id"] for a in answers)
+
+
+def test_a_burst_asks_redis_once_and_the_job_it_woke_drains_every_message(
+        app, client, api_key, connection):
+    first = post(client, api_key, description="Đèn đường số 1 hỏng.")
+    assert Queue("intake", connection=connection).count == 1
+    # The job starts (it clears the wake key) but has not looked yet; a message staged
+    # now, moments after this process's wake, does not ask Redis again...
+    connection.delete(DRAIN_WAKE_KEY)
+    second = post(client, api_key, description="Đèn đường số 2 hỏng.")
+    assert not connection.exists(DRAIN_WAKE_KEY)
+    assert Queue("intake", connection=connection).count == 1
+    # ...and the job that was woken makes tickets of both.
+    work_off(app, connection)
+    assert sorted(db.session.scalars(select(Ticket.code))) == sorted(
+        r.get_json()[0]["service_request_id"] for r in (first, second))
+
+
+def test_without_linger_every_staged_message_asks_for_a_drain(app, client, api_key, connection):
+    app.config["INTAKE_DRAIN_LINGER_SECONDS"] = 0
+    post(client, api_key)
+    connection.delete(DRAIN_WAKE_KEY)  # the job started
+    post(client, api_key, description="Rác thải ùn ứ trước chợ.")
+    assert Queue("intake", connection=connection).count == 2
+
+
+def test_the_drain_job_lingers_and_takes_what_arrives_meanwhile(
+        app, client, api_key, connection, monkeypatch, redis_url):
+    from workers import jobs
+    polls, late = [], []
+
+    def pause(seconds):
+        # A citizen's message lands while the job waits between two looks.
+        polls.append(seconds)
+        if not late:
+            late.append(post(client, api_key, description="Nước ngập đường sau mưa lớn."))
+    monkeypatch.setattr(jobs, "sleep", pause)
+    first = post(client, api_key, description="Đèn đường số 1 hỏng.")
+    work_off(app, connection)
+    codes = sorted(db.session.scalars(select(Ticket.code)))
+    assert codes == sorted(r.get_json()[0]["service_request_id"] for r in (first, *late))
+    # It kept looking only until the queue had been empty for the linger time.
+    assert polls and all(p == jobs.DRAIN_POLL_SECONDS for p in polls)
+    assert count(InboundMessage) == 2 and not db.session.scalar(
+        select(func.count()).select_from(InboundMessage).where(InboundMessage.state != "done"))
