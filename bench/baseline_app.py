@@ -17,6 +17,8 @@ def create_app() -> Flask:
     app = Flask(__name__)
     engine = create_engine(normalize_db_url(os.environ["BASELINE_DATABASE_URL"]), pool_size=4)
     with engine.begin() as conn:
+        # Every gunicorn worker runs this at boot: one at a time, or two CREATE at once fail.
+        conn.execute(text("SELECT pg_advisory_xact_lock(1022)"))
         conn.execute(text("CREATE TABLE IF NOT EXISTS bench_baseline ("
                           "id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL, at TIMESTAMPTZ DEFAULT now())"))
 

@@ -428,7 +428,8 @@ def main(argv=None) -> None:
                 progress(f"HTTP intake at {size:,}")
                 results += http_runs(url, size, ctx, args.requests, args.concurrency)
             print_table(results)
-    path = write_results("run", results, **meta)
+            # Written after each size: a long 10M run that fails keeps what it measured.
+            path = write_results("run", results, **meta)
     print()
     print_table(results)
     print(f"\nwritten: {path}")
