@@ -40,7 +40,7 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def _pgrep(*args: str) -> list[int]:
-    out = subprocess.run(["pgrep", *args], capture_output=True, text=True).stdout
+    out = subprocess.run(["pgrep", *args], check=False, capture_output=True, text=True).stdout
     return [int(pid) for pid in out.split()]
 
 

@@ -232,7 +232,13 @@ def page_timings(url: str, size: int, ctx: dict, repeat: int) -> list[Measuremen
 
 
 def http_runs(url: str, size: int, ctx: dict, total: int, concurrency: int) -> list[Measurement]:
-    """Intake over HTTP against gunicorn, beside the bare single-INSERT baseline."""
+    """Intake over HTTP against gunicorn, beside the bare single-INSERT baseline.
+
+    Both servers run side by side and the baseline is measured right before and after
+    each intake run: every ratio is read against the baseline of the same minutes (a
+    shared two-core machine drifts by a factor of two over a run; one baseline at the
+    start made the ratios noise).
+    """
     from sqlalchemy import create_engine, text
     out: list[Measurement] = []
     env = {"DATABASE_URL": url, "BASELINE_DATABASE_URL": url, "SECRET_KEY": "bench-" + "s" * 40,
@@ -246,15 +252,6 @@ def http_runs(url: str, size: int, ctx: dict, total: int, concurrency: int) -> l
     env["REDIS_URL"] = redis_url
     from redis import Redis
     Redis.from_url(redis_url).flushdb()
-    body = "Đèn đường hỏng trước nhà văn hóa khu phố 3".encode()
-    with gunicorn("bench.baseline_app:create_app()", env) as (base, _proc):
-        insert = lambda i: ("POST", "/insert", body, {"Content-Type": "text/plain"})  # noqa: E731
-        run_load(base, insert, total=WARMUP, concurrency=16)
-        res = run_load(base, insert, total=total, concurrency=concurrency)
-        baseline = measure("baseline: bare Flask single-row INSERT", size, res.latencies)
-        baseline.throughput_rps, baseline.errors = round(res.throughput, 1), res.errors
-        out.append(baseline)
-
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
 
     def settle(pattern: str, expected: int) -> dict:
@@ -275,7 +272,21 @@ def http_runs(url: str, size: int, ctx: dict, total: int, concurrency: int) -> l
                 "still_staged": waiting, "drain_seconds": round(drained, 1),
                 "drain_tickets_per_s": round(tickets / drained, 1) if drained else None}
 
-    with gunicorn("bench.app:create_app()", env) as (base, proc):
+    body = "Đèn đường hỏng trước nhà văn hóa khu phố 3".encode()
+
+    def insert(i):
+        return ("POST", "/insert", body, {"Content-Type": "text/plain"})
+
+    with gunicorn("bench.baseline_app:create_app()", env) as (plain, _), \
+            gunicorn("bench.app:create_app()", env) as (base, proc):
+        baselines: list = []
+
+        def baseline_run():
+            res = run_load(plain, insert, total=total, concurrency=concurrency)
+            baselines.append(res)
+            return res.throughput
+
+        run_load(plain, insert, total=WARMUP, concurrency=16)
         # Each worker's first requests import and compile templates and catalogs: warm up
         # every kind of request first (those messages are drained before the runs).
         warm = uuid.uuid4().hex[:8]
@@ -285,29 +296,32 @@ def http_runs(url: str, size: int, ctx: dict, total: int, concurrency: int) -> l
         settle(f"%{warm}%", 0)
         marker = uuid.uuid4().hex[:8]
         open311, webform, telegram = _intake_requests(ctx, marker, size, total // 2)
-        res = run_load(base, open311, total=total, concurrency=concurrency)
-        m = measure("intake: Open311 POST requests", size, res.latencies)
-        m.throughput_rps, m.errors = round(res.throughput, 1), res.errors
-        m.extra = {"statuses": res.statuses, **settle(f"%{marker}-%", total),
-                   "vs_baseline": round(res.throughput / baseline.throughput_rps, 2)}
-        out.append(m)
-
-        res = run_load(base, webform, total=total, concurrency=concurrency,
-                       ok_statuses=(200, 201, 302, 303))
-        m = measure("intake: public web form POST", size, res.latencies)
-        m.throughput_rps, m.errors = round(res.throughput, 1), res.errors
-        m.extra = {"statuses": res.statuses, **settle(f"%{marker}w%", total),
-                   "vs_baseline": round(res.throughput / baseline.throughput_rps, 2)}
-        out.append(m)
-
-        distinct = total // 2
-        res = run_load(base, telegram, total=total, concurrency=concurrency)
-        m = measure("Telegram webhook (50 % duplicates)", size, res.latencies)
-        m.throughput_rps, m.errors = round(res.throughput, 1), res.errors
-        m.extra = {"statuses": res.statuses, "expected": distinct,
-                   **settle(f"%{marker}t%", distinct),
-                   "vs_baseline": round(res.throughput / baseline.throughput_rps, 2)}
-        out.append(m)
+        runs = [("intake: Open311 POST requests", open311, f"%{marker}-%", total),
+                ("intake: public web form POST", webform, f"%{marker}w%", total),
+                ("Telegram webhook (50 % duplicates)", telegram, f"%{marker}t%", total // 2)]
+        before = baseline_run()
+        intake: list[Measurement] = []
+        for name, make, pattern, expected in runs:
+            res = run_load(base, make, total=total, concurrency=concurrency,
+                           ok_statuses=(200, 201, 302, 303))
+            after = baseline_run()
+            m = measure(name, size, res.latencies)
+            m.throughput_rps, m.errors = round(res.throughput, 1), res.errors
+            adjacent = (before + after) / 2
+            m.extra = {"statuses": res.statuses, **({"expected": expected}
+                                                   if expected != total else {}),
+                       **settle(pattern, expected),
+                       "baseline_adjacent_rps": round(adjacent, 1),
+                       "vs_baseline": round(res.throughput / adjacent, 2)}
+            intake.append(m)
+            before = after
+        every = [x for res in baselines for x in res.latencies]
+        baseline = measure("baseline: bare Flask single-row INSERT", size, every)
+        baseline.throughput_rps = round(sum(len(r.latencies) for r in baselines)
+                                        / sum(r.seconds for r in baselines), 1)
+        baseline.errors = sum(r.errors for r in baselines)
+        baseline.extra = {"runs_rps": [round(r.throughput, 1) for r in baselines]}
+        out += [baseline, *intake]
 
         # Memory of the web workers while serving: warmed up first, then RSS after each
         # 2,500 of 10,000 requests (search, a result page, a service list): flat = no leak.
@@ -409,6 +423,8 @@ def main(argv=None) -> None:
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-pages", action="store_true",
                         help="only HTTP intake (quick runs while tuning intake)")
+    parser.add_argument("--out", default="run",
+                        help="results file name in bench/results (default run → run.json)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.ten_million:
@@ -429,7 +445,7 @@ def main(argv=None) -> None:
                 results += http_runs(url, size, ctx, args.requests, args.concurrency)
             print_table(results)
             # Written after each size: a long 10M run that fails keeps what it measured.
-            path = write_results("run", results, **meta)
+            path = write_results(args.out, results, **meta)
     print()
     print_table(results)
     print(f"\nwritten: {path}")
