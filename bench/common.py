@@ -75,12 +75,16 @@ def git_commit() -> str:
         return "unknown"
 
 
+# The code a run measured: the commit when it started (work may be committed meanwhile).
+STARTED_AT = git_commit()
+
+
 def write_results(name: str, measurements: list[Measurement], **meta) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     payload = {
         "benchmark": name, "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "commit": git_commit(), "cores": os.cpu_count(), "python": platform.python_version(),
+        "commit": STARTED_AT, "cores": os.cpu_count(), "python": platform.python_version(),
         "machine": platform.machine(), **meta,
         "results": [asdict(m) for m in measurements],
     }
