@@ -21,7 +21,7 @@ from pathlib import Path
 from bench.common import (Measurement, gunicorn, pg_admin_url, print_table, progress,
                           scratch_database, write_results)
 from bench.load import run_load
-from bench.run import TELEGRAM_SECRET, WARMUP, _intake_requests, prepare
+from bench.run import WARMUP, _intake_requests, prepare, server_env
 
 TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 KINDS = ("baseline", "open311", "webform", "telegram")
@@ -82,11 +82,7 @@ def main(argv=None) -> None:
     with scratch_database("hotline_bench_cpu") as url:
         progress("preparing schema and demo organisation")
         ctx = prepare(url)
-        env = {"DATABASE_URL": url, "BASELINE_DATABASE_URL": url,
-               "SECRET_KEY": "bench-" + "s" * 40, "TELEGRAM_BOT_TOKEN": "123:bench",
-               "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-               "HOTLINE_PUBLIC_URL": "https://1022.example.gov.vn",
-               "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")}
+        env = server_env(url)
         for kind in KINDS:
             progress(f"{kind}: {args.requests} requests")
             results.append(measure_kind(kind, env, ctx, args.requests, args.concurrency))

@@ -231,6 +231,16 @@ def page_timings(url: str, size: int, ctx: dict, repeat: int) -> list[Measuremen
     return out
 
 
+def server_env(url: str) -> dict[str, str]:
+    """The environment of the benchmark's gunicorn servers and rq workers: the production
+    shape (PostgreSQL, Redis-backed jobs, the Telegram channel on)."""
+    return {"DATABASE_URL": url, "BASELINE_DATABASE_URL": url,
+            "SECRET_KEY": "bench-" + "s" * 40, "TELEGRAM_BOT_TOKEN": "123:bench",
+            "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+            "HOTLINE_PUBLIC_URL": "https://1022.example.gov.vn",
+            "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")}
+
+
 def http_runs(url: str, size: int, ctx: dict, total: int, concurrency: int) -> list[Measurement]:
     """Intake over HTTP against gunicorn, beside the bare single-INSERT baseline.
 
@@ -241,15 +251,12 @@ def http_runs(url: str, size: int, ctx: dict, total: int, concurrency: int) -> l
     """
     from sqlalchemy import create_engine, text
     out: list[Measurement] = []
-    env = {"DATABASE_URL": url, "BASELINE_DATABASE_URL": url, "SECRET_KEY": "bench-" + "s" * 40,
-           "TELEGRAM_BOT_TOKEN": "123:bench", "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-           "HOTLINE_PUBLIC_URL": "https://1022.example.gov.vn"}
+    env = server_env(url)
     # Production shape: requests stage messages and wake the intake drain through Redis. A
     # burst is measured as it happens to a deployment: answered at full speed while the
     # drain jobs queue up, then drained by one rq worker (acknowledgement sends stay
     # queued: no gateway) — both rates are reported.
-    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
-    env["REDIS_URL"] = redis_url
+    redis_url = env["REDIS_URL"]
     from redis import Redis
     Redis.from_url(redis_url).flushdb()
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))

@@ -13,9 +13,9 @@ import random
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from zoneinfo import ZoneInfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, insert, select, text
