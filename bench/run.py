@@ -350,7 +350,8 @@ def _intake_requests(ctx: dict, marker: str, size: int, distinct: int):
 
     def webform(i):
         form = (f"kind=phan_anh&description=Rac+thai+do+trom+{marker}w{i}"
-                f"&address=Duong+Hung+Vuong&phone=0912345678&consent_publish=y")
+                f"&address=Duong+Hung+Vuong&phone=0912345678&consent_publish=y"
+                f"&submission_id={uuid.uuid4().hex}")  # as the page posts it
         return ("POST", "/submit", form.encode(),
                 {"Content-Type": "application/x-www-form-urlencoded"})
 

@@ -8,6 +8,7 @@ honeypot field and a per-IP limit instead of a CAPTCHA.
 from __future__ import annotations
 
 import os
+import uuid
 
 from flask import (
     Blueprint,
@@ -35,6 +36,7 @@ from hotline.models import Ticket, utcnow
 from hotline.services import events, staging
 from hotline.services import public as public_service
 from hotline.tx import commit
+from hotline.web import public_submit as submission
 from hotline.web.filters import localtime
 from hotline.web.public_forms import RatingForm, ResultsFilterForm, StatusForm, SubmitForm, choices
 
@@ -115,8 +117,8 @@ def _fill_choices(form: SubmitForm) -> None:
         (code, _indent(depth) + name) for code, name, depth in public_service.area_options()])
 
 
-def _photos(form: SubmitForm) -> tuple[list[IncomingAttachment], list[dict]]:
-    files = [f for f in request.files.getlist(form.photos.name) if f and f.filename]
+def _photos() -> tuple[list[IncomingAttachment], list[dict]]:
+    files = [f for f in request.files.getlist("photos") if f and f.filename]
     limit = int(current_app.config["PUBLIC_MAX_PHOTOS"])
     if len(files) > limit:
         raise ValidationError(_("Chỉ gửi tối đa %(n)d ảnh.", n=limit), code="too_many_files",
@@ -146,36 +148,33 @@ _ERROR_FIELDS = {"invalid_phone": "phone", "invalid_email": "email", "bad_image"
                error_message="Bạn đã gửi nhiều phản ánh trong thời gian ngắn. "
                              "Vui lòng thử lại sau ít phút hoặc gọi 1022.")
 def submit():
-    form = SubmitForm()
     if request.method == "GET":
-        return _submit_page(form)
-    if not form.validate_on_submit():
-        return _submit_page(form, 400)
-    if form.website.data:
+        return _submit_page(SubmitForm())
+    # The post is read without binding SubmitForm (see public_submit); the form is built
+    # only to show the page again, with what the citizen typed and what is wrong.
+    if submission.is_spam(request.form):
         # A bot filled the hidden field: store nothing, say nothing useful.
-        return _submit_page(form, 400,
+        return _submit_page(SubmitForm(), 400,
                             refused=_("Không thể gửi phản ánh. Vui lòng gọi 1022."))
     try:
-        attachments, gps = _photos(form)
-        anonymous = form.anonymous.data
+        post = submission.read(request.form)
+        attachments, gps = _photos()
         msg = IncomingMessage(
-            channel=Channel.WEB, external_id=f"web:{form.submission_id.data}",
-            received_at=utcnow(), text=form.description.data, kind=form.kind.data,
-            field_code=form.field_code.data or None, area_code=form.area_code.data or None,
-            address=form.address.data,
-            lat=float(form.lat.data) if form.lat.data is not None else None,
-            lon=float(form.lon.data) if form.lon.data is not None else None,
-            contact=ContactHandle() if anonymous else ContactHandle(
-                name=form.name.data, phone=form.phone.data, email=form.email.data),
-            attachments=tuple(attachments), consent_publish=bool(form.consent_publish.data),
-            privacy_requested=bool(form.privacy_requested.data), force_new=True)
+            channel=Channel.WEB, external_id=f"web:{post.submission_id}",
+            received_at=utcnow(), text=post.description, kind=post.kind,
+            field_code=post.field_code, area_code=post.area_code, address=post.address,
+            lat=post.lat, lon=post.lon,
+            contact=ContactHandle() if post.anonymous else ContactHandle(
+                name=post.name, phone=post.phone, email=post.email),
+            attachments=tuple(attachments), consent_publish=post.consent_publish,
+            privacy_requested=post.privacy_requested, force_new=True)
         # Staged: the citizen gets the code at once, the intake drain routes it (a report
         # with photos is received in this request, its files stored with it).
         result = staging.stage(msg)
+    except submission.Invalid as exc:
+        return _refused(exc.errors)
     except ValidationError as exc:
-        target = getattr(form, _ERROR_FIELDS.get(exc.code, "description"))
-        target.errors = list(target.errors) + [exc.message]
-        return _submit_page(form, 400)
+        return _refused({_ERROR_FIELDS.get(exc.code, "description"): [exc.message]})
     if result.pending:
         code, token = result.code, result.status_token
     else:
@@ -187,6 +186,19 @@ def submit():
                           note="Vị trí chụp ảnh (từ EXIF).", data={"photos": gps})
     commit()
     return redirect(url_for("public.status_link", code=code, token=token, new=1))
+
+
+def _refused(errors: dict[str, list]):
+    """The form again, as the citizen filled it in, with each message under its input."""
+    form = SubmitForm()
+    refused = None
+    if "submission_id" in errors:
+        # A stale or tampered page: a fresh id, so the next try can go through.
+        form.submission_id.data = uuid.uuid4().hex
+        refused = errors.pop("submission_id")[0]
+    for name, messages in errors.items():
+        getattr(form, name).errors = list(messages)
+    return _submit_page(form, 400, refused=refused)
 
 
 @bp.get("/submit/nearby")

@@ -22,6 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from hotline.domain.lifecycle import KIND_LABELS_VI
+from hotline.web import public_submit as sub
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -30,7 +31,12 @@ def choices(pairs) -> list[SelectChoice]:
 
 
 class SubmitForm(FlaskForm):
-    """The citizen's report. ``submission_id`` makes a double-click file one ticket."""
+    """The citizen's report, as a page. ``submission_id`` makes a double-click file one ticket.
+
+    A POST is read by ``public_submit.read``, not by this form's ``validate``: these
+    validators draw the inputs' ``required``/``maxlength``/``min``/``max``, from the limits
+    that ``read`` enforces.
+    """
 
     submission_id = HiddenField(default=lambda: uuid.uuid4().hex,
                                 validators=[DataRequired(), Regexp(r"^[0-9a-f]{32}$")])
@@ -39,44 +45,32 @@ class SubmitForm(FlaskForm):
                       choices=choices((k.value, _l(v)) for k, v in KIND_LABELS_VI.items()))
     field_code = SelectField(_l("Lĩnh vực"), choices=[], validate_choice=False)
     area_code = SelectField(_l("Xã, phường nơi xảy ra"), choices=[], validate_choice=False)
-    address = StringField(_l("Địa chỉ, địa điểm cụ thể"), validators=[Optional(), Length(max=400)])
+    address = StringField(_l("Địa chỉ, địa điểm cụ thể"),
+                          validators=[Optional(), Length(max=sub.ADDRESS_MAX)])
     description = TextAreaField(_l("Nội dung phản ánh, kiến nghị *"),
-                                validators=[DataRequired(_l("Vui lòng nhập nội dung.")),
-                                            Length(min=10, max=10_000,
-                                                   message=_l("Nội dung cần từ 10 ký tự."))])
+                                validators=[DataRequired(sub.NO_TEXT),
+                                            Length(min=sub.DESCRIPTION_MIN,
+                                                   max=sub.DESCRIPTION_MAX,
+                                                   message=sub.TOO_SHORT)])
     lat = DecimalField(_l("Vĩ độ (không bắt buộc)"), places=None,
-                       validators=[Optional(), NumberRange(-90, 90, _l("Vĩ độ không hợp lệ."))],
+                       validators=[Optional(), NumberRange(-90, 90, sub.BAD_LAT)],
                        render_kw={"inputmode": "decimal", "placeholder": "11.5349"})
     lon = DecimalField(_l("Kinh độ (không bắt buộc)"), places=None,
-                       validators=[Optional(), NumberRange(-180, 180, _l("Kinh độ không hợp lệ."))],
+                       validators=[Optional(), NumberRange(-180, 180, sub.BAD_LON)],
                        render_kw={"inputmode": "decimal", "placeholder": "106.8823"})
     photos = MultipleFileField(_l("Ảnh (tối đa 5 ảnh JPEG, PNG hoặc WebP)"),
                                render_kw={"accept": "image/jpeg,image/png,image/webp"})
     anonymous = BooleanField(_l("Gửi ẩn danh (không để lại thông tin liên hệ)"))
-    name = StringField(_l("Họ và tên"), validators=[Optional(), Length(max=200)],
+    name = StringField(_l("Họ và tên"), validators=[Optional(), Length(max=sub.NAME_MAX)],
                        render_kw={"autocomplete": "name"})
-    phone = TelField(_l("Số điện thoại"), validators=[Optional(), Length(max=20)],
+    phone = TelField(_l("Số điện thoại"), validators=[Optional(), Length(max=sub.PHONE_MAX)],
                      render_kw={"autocomplete": "tel"})
-    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254)])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=sub.EMAIL_MAX)])
     consent_publish = BooleanField(
         _l("Tôi đồng ý công khai nội dung và kết quả (đã ẩn thông tin cá nhân)"))
     privacy_requested = BooleanField(_l("Không công khai số nhà, địa chỉ cụ thể"))
     # Honeypot: hidden from people by CSS and from screen readers; bots fill it in.
     website = StringField("Website", validators=[Optional()])
-
-    def validate(self, extra_validators=None) -> bool:
-        # Cross-field rules run here: an empty field's Optional() stops its own validators.
-        ok = super().validate(extra_validators)
-        if (self.lat.data is None) != (self.lon.data is None) and not (self.lat.errors
-                                                                      or self.lon.errors):
-            self.lon.errors.append(_l("Cần cả vĩ độ và kinh độ (hoặc để trống cả hai)."))
-            ok = False
-        if not self.anonymous.data and not (self.phone.data or "").strip() \
-                and not (self.email.data or "").strip():
-            self.phone.errors.append(_l("Nhập số điện thoại hoặc e-mail để nhận mã phiếu và "
-                                        "kết quả, hoặc chọn gửi ẩn danh."))
-            ok = False
-        return ok
 
 
 class StatusForm(FlaskForm):

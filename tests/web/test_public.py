@@ -98,12 +98,42 @@ def test_honeypot_stores_nothing(client, org):
     ({"lat": "11.5", "lon": ""}, "Cần cả vĩ độ và kinh độ"),
     ({"lat": "95", "lon": "106"}, "Vĩ độ không hợp lệ."),
     ({"field_code": "NOPE"}, "Lĩnh vực không tồn tại"),
+    ({"description": "   "}, "Vui lòng nhập nội dung."),
+    ({"lat": "abc", "lon": "106.8"}, "Vĩ độ không hợp lệ."),
+    ({"lat": "11.5", "lon": "inf"}, "Kinh độ không hợp lệ."),
+    ({"address": "x" * 401}, "Tối đa 400 ký tự."),
+    ({"phone": "0" * 21}, "Tối đa 20 ký tự."),
+    ({"kind": "spam"}, "Chọn loại: phản ánh, kiến nghị hoặc hỏi đáp."),
+    ({"submission_id": "../../etc"}, "Biểu mẫu không hợp lệ hoặc đã cũ."),
 ])
 def test_bad_input_is_refused_clearly_and_stores_nothing(client, org, override, message):
     resp = submit(client, **override)
     assert resp.status_code == 400
-    assert message in resp.get_data(as_text=True)
-    assert count(Ticket) == 0 and count(Contact) == 0
+    page = resp.get_data(as_text=True)
+    assert message in page
+    if "submission_id" not in override:  # a stale form says so in the banner instead
+        assert "Vui lòng kiểm tra lại các mục được đánh dấu." in page
+    assert count(Ticket) == 0 and count(Contact) == 0 and count(InboundMessage) == 0
+
+
+def test_refused_form_keeps_what_was_typed(client, org):
+    page = submit(client, description="ngắn", address="Trước chợ Tân Bình",
+                  lat="abc", lon="106.9").get_data(as_text=True)
+    assert 'value="Trước chợ Tân Bình"' in page and "ngắn</textarea>" in page
+    assert 'value="abc"' in page and 'aria-describedby="description-err"' in page
+
+
+def test_a_stale_form_gets_a_fresh_id_and_goes_through_next_time(client, org):
+    page = submit(client, submission_id="not-an-id").get_data(as_text=True)
+    fresh = re.search(r'name="submission_id" type="hidden" value="([0-9a-f]{32})"', page).group(1)
+    assert submit(client, submission_id=fresh).status_code == 302
+    assert db.session.scalar(select(Ticket.external_id)) == f"web:{fresh}"
+
+
+def test_a_comma_decimal_location_is_read(client, org):
+    assert submit(client, lat="11,5349", lon="106,8823").status_code == 302
+    ticket = db.session.scalar(select(Ticket))
+    assert (ticket.lat, ticket.lon) == (pytest.approx(11.5349), pytest.approx(106.8823))
 
 
 def test_anonymous_report_gets_only_the_link(client, org):
