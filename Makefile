@@ -43,6 +43,7 @@ test: install browser
 
 # UI strings are Vietnamese msgids; this refreshes the English catalog and compiles it.
 # Translate new or fuzzy entries in hotline/translations/en/LC_MESSAGES/messages.po, then re-run.
+# WTForms' own messages in Vietnamese live in hotline/translations/vi/LC_MESSAGES/wtforms.po.
 TRANSLATIONS := hotline/translations
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file --no-wrap \
@@ -51,6 +52,7 @@ translations: install
 		$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l en --no-wrap; \
 	else $(BIN)/pybabel init -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l en --no-wrap; fi
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
+	$(BIN)/pybabel compile -D wtforms -d $(TRANSLATIONS) -l vi --statistics
 
 worker: install
 	$(BIN)/flask --app hotline worker

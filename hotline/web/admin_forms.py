@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -18,6 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from hotline.domain.lifecycle import KIND_LABELS_VI
 from hotline.models import ROLE_LABELS_VI
+from hotline.web.forms import Form
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -36,7 +36,7 @@ def optional_int(value):
     return int(value) if value not in (None, "", "None") else None
 
 
-class AgencyForm(FlaskForm):
+class AgencyForm(Form):
     code = StringField(_l("Mã cơ quan"), validators=[DataRequired(), Length(max=32)])
     name = StringField(_l("Tên cơ quan"), validators=[DataRequired(), Length(max=200)])
     level = SelectField(_l("Cấp"), choices=AGENCY_LEVELS)
@@ -49,7 +49,7 @@ class AgencyForm(FlaskForm):
     active = BooleanField(_l("Đang hoạt động"), default=True)
 
 
-class FieldForm(FlaskForm):
+class FieldForm(Form):
     code = StringField(_l("Mã lĩnh vực"), validators=[DataRequired(), Length(max=32)])
     name = StringField(_l("Tên lĩnh vực"), validators=[DataRequired(), Length(max=200)])
     parent_id = SelectField(_l("Thuộc lĩnh vực (để trống nếu là lĩnh vực chính)"),
@@ -62,7 +62,7 @@ class FieldForm(FlaskForm):
     active = BooleanField(_l("Đang dùng"), default=True)
 
 
-class AreaForm(FlaskForm):
+class AreaForm(Form):
     code = StringField(_l("Mã đơn vị hành chính"), validators=[DataRequired(), Length(max=32)])
     name = StringField(_l("Tên"), validators=[DataRequired(), Length(max=200)])
     level = StringField(_l("Cấp (province / district / commune hoặc Tỉnh / Huyện / Xã)"),
@@ -70,22 +70,22 @@ class AreaForm(FlaskForm):
     parent_code = StringField(_l("Mã đơn vị cấp trên"), validators=[Optional(), Length(max=32)])
 
 
-class AreaEditForm(FlaskForm):
+class AreaEditForm(Form):
     name = StringField(_l("Tên"), validators=[DataRequired(), Length(max=200)])
     level = StringField(_l("Cấp"), validators=[DataRequired(), Length(max=40)])
     active = BooleanField(_l("Đang dùng (bỏ chọn khi đơn vị bị giải thể/sáp nhập)"))
 
 
-class ReparentForm(FlaskForm):
+class ReparentForm(Form):
     parent_code = StringField(_l("Mã đơn vị cấp trên mới (để trống: thành cấp cao nhất)"),
                               validators=[Optional(), Length(max=32)])
 
 
-class CsvForm(FlaskForm):
+class CsvForm(Form):
     file = FileField(_l("Tệp CSV"), validators=[FileRequired(_l("Chọn tệp CSV."))])
 
 
-class RuleForm(FlaskForm):
+class RuleForm(Form):
     field_id = SelectField(_l("Lĩnh vực"), coerce=optional_int, validate_choice=False)
     kind = SelectField(_l("Loại phiếu"), choices=KINDS)
     area_code = StringField(_l("Mã địa bàn cụ thể"), validators=[Optional(), Length(max=32)])
@@ -97,7 +97,7 @@ class RuleForm(FlaskForm):
     active = BooleanField(_l("Đang áp dụng"), default=True)
 
 
-class RuleTestForm(FlaskForm):
+class RuleTestForm(Form):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
@@ -106,7 +106,7 @@ class RuleTestForm(FlaskForm):
     kind = SelectField(_l("Loại phiếu"), choices=KINDS)
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     username = StringField(_l("Tên đăng nhập"), validators=[DataRequired(), Length(max=64)])
     full_name = StringField(_l("Họ tên"), validators=[DataRequired(), Length(max=200)])
     role = SelectField(_l("Vai trò"), choices=ROLES)
@@ -117,7 +117,7 @@ class UserForm(FlaskForm):
                              validators=[DataRequired(), Length(min=10, max=200)])
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(Form):
     full_name = StringField(_l("Họ tên"), validators=[DataRequired(), Length(max=200)])
     role = SelectField(_l("Vai trò"), choices=ROLES)
     agency_id = SelectField(_l("Cơ quan"), coerce=optional_int, validate_choice=False)
@@ -125,11 +125,11 @@ class UserEditForm(FlaskForm):
     phone_extension = StringField(_l("Số máy lẻ"), validators=[Optional(), Length(max=16)])
 
 
-class ApiKeyForm(FlaskForm):
+class ApiKeyForm(Form):
     name = StringField(_l("Tên ứng dụng dùng khoá"), validators=[DataRequired(), Length(max=200)])
 
 
-class ArticleForm(FlaskForm):
+class ArticleForm(Form):
     title = StringField(_l("Tiêu đề"), validators=[DataRequired(), Length(max=300)])
     field_id = SelectField(_l("Lĩnh vực"), coerce=optional_int, validate_choice=False)
     body = TextAreaField(_l("Nội dung"), validators=[DataRequired(), Length(max=50000)])
@@ -139,5 +139,5 @@ class ArticleForm(FlaskForm):
     active = BooleanField(_l("Hiển thị cho điện thoại viên"), default=True)
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A bare POST with CSRF (deactivate, revoke, reset password)."""

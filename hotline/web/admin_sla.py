@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -18,13 +17,14 @@ from hotline.models import Field
 from hotline.tx import commit
 from hotline.web import admin_forms as forms
 from hotline.web.admin import _attempt, actor, bp
+from hotline.web.forms import Form
 
 MINUTES_PER_DAY = 8 * 60
 PRIORITIES = forms.choices([("", _l("— mọi mức —")), ("urgent", _l("Khẩn")),
                             ("normal", _l("Thường")), ("complex", _l("Phức tạp"))])
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(Form):
     name = StringField(_l("Tên chính sách"), validators=[DataRequired(), Length(max=200)])
     field_code = SelectField(_l("Lĩnh vực"), validate_choice=False)
     kind = SelectField(_l("Loại phiếu"), choices=forms.KINDS)
@@ -42,7 +42,7 @@ class PolicyForm(FlaskForm):
     active = BooleanField(_l("Đang áp dụng"), default=True)
 
 
-class OverrideForm(FlaskForm):
+class OverrideForm(Form):
     day = DateField(_l("Ngày"), validators=[DataRequired()])
     is_working = SelectField(_l("Điều chỉnh"), choices=forms.choices([
         ("0", _l("Nghỉ thêm (không tính thời hạn)")), ("1", _l("Làm bù (tính thời hạn)"))]))

@@ -23,7 +23,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from hotline.auth import require_role
@@ -48,6 +47,7 @@ from hotline.services.reports.periods import KIND_LABELS_VI, parse_month, parse_
 from hotline.services.reports.sqlx import dialect
 from hotline.tx import commit
 from hotline.web import charts, manager_exports
+from hotline.web.forms import Form
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
 
@@ -70,7 +70,7 @@ def _guard():
     return _GUARDS.get(request.endpoint, _DEFAULT_GUARD)()
 
 
-class CsrfForm(FlaskForm):
+class CsrfForm(Form):
     """CSRF for the blueprint's small POST forms; the services validate the content."""
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import uuid
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -23,6 +22,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from hotline.domain.lifecycle import KIND_LABELS_VI
 from hotline.web import public_submit as sub
+from hotline.web.forms import Form
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -30,7 +30,7 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class SubmitForm(FlaskForm):
+class SubmitForm(Form):
     """The citizen's report, as a page. ``submission_id`` makes a double-click file one ticket.
 
     A POST is read by ``public_submit.read``, not by this form's ``validate``: these
@@ -73,7 +73,7 @@ class SubmitForm(FlaskForm):
     website = StringField("Website", validators=[Optional()])
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     code = StringField(_l("Mã phiếu"), validators=[DataRequired(_l("Nhập mã phiếu.")),
                                                     Length(max=32)],
                        render_kw={"autocapitalize": "characters", "autocomplete": "off",
@@ -85,7 +85,7 @@ class StatusForm(FlaskForm):
                                          "maxlength": 4})
 
 
-class RatingForm(FlaskForm):
+class RatingForm(Form):
     rating = RadioField(_l("Mức độ hài lòng"), choices=choices([
         ("5", _l("5 — Rất hài lòng")), ("4", _l("4 — Hài lòng")), ("3", _l("3 — Bình thường")),
         ("2", _l("2 — Chưa hài lòng")), ("1", _l("1 — Rất không hài lòng"))]),
@@ -96,7 +96,7 @@ class RatingForm(FlaskForm):
     comment = TextAreaField(_l("Nhận xét (không bắt buộc)"), validators=[Optional(), Length(max=2000)])
 
 
-class ResultsFilterForm(FlaskForm):
+class ResultsFilterForm(Form):
     """GET filters of the published results (no CSRF: it changes nothing)."""
 
     class Meta:
@@ -110,10 +110,10 @@ class ResultsFilterForm(FlaskForm):
     date_to = DateField(_l("Đến ngày"), validators=[Optional()])
 
 
-class ModerationForm(FlaskForm):
+class ModerationForm(Form):
     summary = TextAreaField(_l("Nội dung công khai"), validators=[DataRequired(), Length(max=10_000)])
     result = TextAreaField(_l("Kết quả công khai"), validators=[DataRequired(), Length(max=10_000)])
 
 
-class UnpublishForm(FlaskForm):
+class UnpublishForm(Form):
     reason = StringField(_l("Lý do gỡ"), validators=[DataRequired(), Length(max=500)])

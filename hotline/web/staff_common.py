@@ -8,12 +8,19 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from flask import (abort, current_app, flash, redirect, render_template, request,
-                   send_from_directory, url_for)
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from hotline.domain.calendar import WorkingCalendar
@@ -24,9 +31,10 @@ from hotline.models import Agency, Area, Field, Ticket, utcnow
 from hotline.services import handling, lookups, tickets
 from hotline.services.calendar import get_calendar
 from hotline.tx import commit
+from hotline.web.forms import Form
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """CSRF for every ticket action; the services validate the content."""
 
 

@@ -252,3 +252,33 @@ def test_labels_kept_outside_flask_are_marked_and_translated(table):
 def test_grouping_labels_are_marked(org):
     translated = _translated()
     assert [g.label for g in overdue.groupings() if g.label not in translated] == []
+
+
+# --- WTForms' own messages (its validators' defaults) ----------------------------------------
+
+WTFORMS_PO = TRANSLATIONS / "vi" / "LC_MESSAGES" / "wtforms.po"
+
+
+def test_wtforms_defaults_are_vietnamese_by_default_and_english_on_request(client, org):
+    # LoginForm's DataRequired() has no message of its own: WTForms' default is shown.
+    page = client.post("/login", data={"username": "", "password": ""}).get_data(as_text=True)
+    assert "Vui lòng nhập mục này." in page and "This field is required." not in page
+    client.get("/login", query_string={"lang": "en"})
+    page = client.post("/login", data={"username": "", "password": ""}).get_data(as_text=True)
+    assert "This field is required." in page and "Vui lòng nhập mục này." not in page
+
+
+def test_the_wtforms_catalog_covers_every_wtforms_message_and_is_compiled():
+    from wtforms.i18n import messages_path
+    with (Path(messages_path()) / "wtforms.pot").open("rb") as fh:
+        wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
+    with WTFORMS_PO.open("rb") as fh:
+        ours = read_po(fh)
+    have = {(m.id if isinstance(m.id, str) else m.id[0]): m.string for m in ours if m.id}
+    assert wanted - set(have) == set()
+    assert [k for k, v in have.items() if not (v if isinstance(v, str) else v[0])] == []
+    with WTFORMS_PO.with_suffix(".mo").open("rb") as fh:
+        compiled = stdlib_gettext.GNUTranslations(fh)
+    for msgid, string in have.items():
+        expected = string if isinstance(string, str) else string[0]
+        assert compiled.gettext(msgid) == expected or compiled.ngettext(msgid, msgid, 1) == expected
