@@ -27,15 +27,20 @@ def init_app(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0)
 
+    defaults = [("Content-Security-Policy", CSP), ("X-Frame-Options", "DENY"),
+                ("X-Content-Type-Options", "nosniff"),
+                ("Referrer-Policy", "strict-origin-when-cross-origin"),
+                ("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)"),
+                ("Cross-Origin-Opener-Policy", "same-origin")]
+    if production:
+        defaults.append(("Strict-Transport-Security", HSTS))
+
     @app.after_request
     def _headers(response: Response) -> Response:
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if production:
-            headers.setdefault("Strict-Transport-Security", HSTS)
+        # One pass over the response's headers: a view may have set its own (a page that
+        # may be framed, say); Headers.setdefault per name costs a scan and a KeyError each.
+        have = {name.lower() for name, _ in response.headers.items()}
+        for name, value in defaults:
+            if name.lower() not in have:
+                response.headers.add(name, value)
         return response
