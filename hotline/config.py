@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
 
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - the refusal below is the point
 
@@ -208,3 +211,8 @@ def check(config: Mapping[str, Any]) -> None:
         problems.append("HOTLINE_RETENTION_DAYS must be a positive number of days")
     if problems:
         raise ConfigError("Refusing to start with HOTLINE_ENV=production: " + "; ".join(problems))
+
+
+def local_zone() -> ZoneInfo:
+    """The province's time zone (``HOTLINE_TIMEZONE``): times are stored in UTC, shown in it."""
+    return ZoneInfo(current_app.config["HOTLINE_TIMEZONE"])

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import func, select, update
 
+from hotline.config import local_zone
 from hotline.domain import lifecycle, text
 from hotline.domain import sla as sla_domain
 from hotline.domain.errors import ValidationError
@@ -1172,7 +1172,7 @@ class _Context:
             elif user.role == Role.AGENCY_LEAD and user.agency_id:
                 leads.setdefault(user.agency_id, user)
         return cls(
-            now=now, seed=seed, tz=ZoneInfo(current_app.config["HOTLINE_TIMEZONE"]),
+            now=now, seed=seed, tz=local_zone(),
             cal=get_calendar(), org=org,
             agencies_by_id={a.id: a for a in org.agencies.values()},
             areas_by_id={a.id: a for a in org.areas.values()},

@@ -11,12 +11,12 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from hotline.config import local_zone
 from hotline.domain import codes, lifecycle, text
 from hotline.domain.errors import ValidationError
 from hotline.domain.lifecycle import OPEN_STATUSES, Kind, Status
@@ -249,7 +249,7 @@ def _store(msg: IncomingMessage, clean: _Clean, ledger: InboundMessage | None) -
 def new_code(kind: Kind, received_at: datetime) -> str:
     """A fresh random code whose year is the province's year at ``received_at`` (a report
     made at 00:30 on 1 January, local time, is of the new year although UTC is not yet)."""
-    local = received_at.astimezone(ZoneInfo(current_app.config["HOTLINE_TIMEZONE"]))
+    local = received_at.astimezone(local_zone())
     return codes.new_code(kind.value, local)
 
 

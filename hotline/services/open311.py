@@ -41,6 +41,7 @@ from flask import current_app
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
+from hotline.config import local_zone
 from hotline.domain import codes, text
 from hotline.domain.errors import NotFound, PermissionDenied, ValidationError
 from hotline.domain.lifecycle import LABELS_VI, OPEN_STATUSES, Status
@@ -65,7 +66,7 @@ _YESNO = [{"key": "co", "name": "Có"}, {"key": "khong", "name": "Không"}]
 
 
 def _tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["HOTLINE_TIMEZONE"])
+    return local_zone()
 
 
 def iso(value: datetime | None) -> str | None:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from blinker import Namespace
 from flask import current_app
 from sqlalchemy import String, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from hotline.config import local_zone
 from hotline.database import insert_or_skip
 from hotline.domain.lifecycle import LABELS_VI, Status
 from hotline.domain.messages import Channel
@@ -48,7 +48,7 @@ def reply_route(ticket: Ticket, contact: Contact | None) -> tuple[str, str] | No
 
 def local_time(value) -> str:
     """A UTC instant as the citizen reads it: "16:30 25/11/2026"."""
-    tz = ZoneInfo(current_app.config["HOTLINE_TIMEZONE"])
+    tz = local_zone()
     return value.astimezone(tz).strftime("%H:%M %d/%m/%Y")
 
 

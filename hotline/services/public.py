@@ -18,13 +18,13 @@ import hmac
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, or_, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import aliased, joinedload
 
+from hotline.config import local_zone
 from hotline.domain import codes, lifecycle, text
 from hotline.domain.errors import ValidationError
 from hotline.domain.lifecycle import DONE_STATUSES, OPEN_STATUSES, Status
@@ -308,7 +308,7 @@ def search_words(query: str | None) -> list[str]:
 
 
 def _local_day_start(day: date) -> datetime:
-    tz = ZoneInfo(current_app.config["HOTLINE_TIMEZONE"])
+    tz = local_zone()
     return datetime.combine(day, time(0), tzinfo=tz)
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from hotline.config import local_zone
 from hotline.auth import require_role
 from hotline.domain.errors import HotlineError
 from hotline.extensions import db
@@ -560,7 +560,7 @@ def _local_day(value: str | None, *, end: bool = False) -> datetime | None:
         return None
     if end:
         day += timedelta(days=1)
-    tz = ZoneInfo(current_app.config["HOTLINE_TIMEZONE"])
+    tz = local_zone()
     return datetime.combine(day, time(0), tzinfo=tz)
 
 

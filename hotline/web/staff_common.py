@@ -6,7 +6,6 @@ import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from flask import (
     abort,
@@ -23,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from hotline.config import local_zone
 from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.errors import PermissionDenied, TransitionError, ValidationError
 from hotline.domain.messages import CHANNEL_LABELS_VI, IncomingAttachment
@@ -270,7 +270,7 @@ def parse_local_datetime(value: str | None) -> datetime | None:
                               code="invalid_time") from exc
     if naive.tzinfo is not None:
         return naive
-    return naive.replace(tzinfo=ZoneInfo(current_app.config["HOTLINE_TIMEZONE"]))
+    return naive.replace(tzinfo=local_zone())
 
 
 def json_or_400(fn: Callable[[], object]):
