@@ -1,22 +1,35 @@
 """The benchmark data generator writes real-looking, consistent tickets in bulk."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import random
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select, text
 
+from hotline.domain import codes
+from hotline.domain.calendar import WorkingCalendar
+from hotline.domain.sla import DEFAULT_POLICIES, SlaPolicy, compute_deadlines
 from hotline.extensions import db
 from hotline.models import Contact, Ticket, TicketEvent
 from hotline.services import generate
+from hotline.services.generate_rows import (
+    EVENT_COLUMNS,
+    TICKET_COLUMNS,
+    DeadlineCache,
+    recode,
+    ticket_code,
+)
 
-NOW = datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
 
 def test_generates_consistent_tickets(org):
     report = generate.generate(600, years=1, batch=250, now=NOW)
     db.session.commit()
     assert report.tickets == 600
-    count = lambda q: db.session.scalar(q)  # noqa: E731
+    count = lambda q: db.session.scalar(q)
     assert count(select(func.count()).select_from(Ticket)) == 600
     assert count(select(func.count(func.distinct(Ticket.code)))) == 600
     assert count(select(func.count()).select_from(TicketEvent)) == report.events >= 600
@@ -66,11 +79,10 @@ def test_published_tickets_are_searchable(org, client):
 
 
 def test_a_code_already_taken_through_intake_is_avoided(org, receive):
-    from hotline.services.generate import _code
     first = receive()
     ticket = db.session.get(Ticket, first.ticket_id)
     # The code the generator would give its first ticket (id = current max + 1) this year.
-    ticket.code = _code("phan_anh", NOW.year, ticket.id + 1)
+    ticket.code = ticket_code("phan_anh", NOW.year, ticket.id + 1)
     db.session.commit()
     generate.generate(50, years=0.001, now=NOW)
     db.session.commit()
@@ -113,3 +125,76 @@ def test_old_tickets_are_settled_and_the_first_scan_finds_only_new_crossings(org
     # Escalations and missed first responses of the past are already on the tickets.
     assert len(report.escalated) < 0.2 * max(1, open_old) + 5
     assert len(report.first_response) < 20
+
+
+def test_rows_read_back_through_the_orm_as_generated(org, monkeypatch):
+    """Binary COPY (PostgreSQL) and INSERT (SQLite) store exactly the generated values:
+    aware timestamps, NULLs, booleans, small integers."""
+    written = []
+    for writer in (generate._CopyWriter, generate._InsertWriter):
+        def spy(self, tickets, events, original=writer.batch):
+            count = original(self, tickets, events)
+            written.append((tickets, events))
+            return count
+        monkeypatch.setattr(writer, "batch", spy)
+    generate.generate(400, years=1, batch=150, now=NOW)
+    db.session.commit()
+    tickets = [row for batch, _ in written for row in batch]
+    events = [row for _, batch in written for row in batch]
+    assert len(tickets) == 400
+    rating = TICKET_COLUMNS.index("rating")
+    assert {row[rating] is None for row in tickets} == {True, False}  # both kinds exercised
+    stored = {t.id: tuple(getattr(t, c) for c in TICKET_COLUMNS)
+              for t in db.session.scalars(select(Ticket))}
+    assert stored == {row[0]: row for row in tickets}
+    assert all(value.tzinfo is not None for row in stored.values() for value in row
+               if isinstance(value, datetime))
+    assert Counter(tuple(getattr(e, c) for c in EVENT_COLUMNS)
+                   for e in db.session.scalars(select(TicketEvent))) == Counter(events)
+
+
+def _code_by_hand(kind: str, year: int, n: int) -> str:
+    value = (n * 0x2F5A_9B3D + 0x1022) % (32 ** 6)
+    tail = "".join(codes.ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(6)))
+    return f"{codes.PREFIXES[kind]}-{year % 100:02d}-{tail}"
+
+
+def test_ticket_codes_are_the_bijection_spelled_out():
+    for n in [0, 1, 31, 32, 1023, 1024, 2 ** 29, 2 ** 30 - 1, *random.Random(7).sample(range(10**9), 200)]:
+        assert ticket_code("hoi_dap", 2026, n) == _code_by_hand("hoi_dap", 2026, n)
+
+
+def test_a_moved_code_is_moved_in_the_published_search_text_too():
+    row = [None] * len(TICKET_COLUMNS)
+    row[0], row[1], row[2] = 7, "PA-26-AAAAAA", "phan_anh"
+    row[TICKET_COLUMNS.index("public_search_text")] = "pa-26-aaaaaa den duong"
+    moved = recode(tuple(row), "PA-26-BBBBBB")
+    assert moved[1] == "PA-26-BBBBBB"
+    assert moved[TICKET_COLUMNS.index("public_search_text")] == "pa-26-bbbbbb den duong"
+    assert [v for i, v in enumerate(moved) if i not in (1, TICKET_COLUMNS.index("public_search_text"))] \
+        == [v for i, v in enumerate(row) if i not in (1, TICKET_COLUMNS.index("public_search_text"))]
+
+
+@pytest.mark.parametrize("policy", [*DEFAULT_POLICIES, SlaPolicy(
+    id=None, resolution=timedelta(hours=4), first_response=timedelta(hours=1),
+    due_soon_fraction=1.0)], ids=lambda p: f"{p.priority}-{p.kind}-{p.due_soon_fraction}")
+def test_remembered_deadlines_are_exactly_the_computed_ones(policy):
+    """Starts outside working hours share their deadlines; every answer, shared or not,
+    is compute_deadlines's — at shift edges, midnights, weekends, Tết and New Year too."""
+    calendar = WorkingCalendar()
+    cache = DeadlineCache(calendar)
+    rng = random.Random(1022)
+    base = datetime(2025, 1, 1, tzinfo=UTC)
+    starts = [base + timedelta(seconds=rng.uniform(0, 3 * 365 * 86400)) for _ in range(3000)]
+    us = timedelta(microseconds=1)
+    for day in [datetime(2025, 1, 27).date() + timedelta(days=k) for k in range(10)] + [
+            datetime(2025, 12, 31).date(), datetime(2026, 1, 1).date(), datetime(2026, 1, 2).date(),
+            datetime(2026, 11, 20).date(), datetime(2026, 11, 21).date()]:
+        midnight = datetime.combine(day, datetime.min.time(), tzinfo=calendar.tz)
+        starts += [midnight - us, midnight, midnight + timedelta(hours=23, minutes=59)]
+        for begin, end in calendar.working_periods(day):
+            starts += [begin - us, begin, begin + us, end - us, end, end + us]
+    for start in starts + starts:  # the second round answers from memory
+        start = start.astimezone(UTC)
+        local_day = start.astimezone(calendar.tz).date()
+        assert cache(policy, start, local_day) == compute_deadlines(calendar, policy, start), start
