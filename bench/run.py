@@ -89,7 +89,7 @@ def grow(url: str, target: int) -> float:
             return 0.0
         with tqdm(total=missing, unit="phiếu", desc=f"generate → {target:,}") as bar:
             report = generate.generate(missing, years=3, seed=target, batch=50_000,
-                                       progress=bar.update)
+                                       progress=bar.update, status=bar.set_postfix_str)
             db.session.commit()
         # As the hourly cron job keeps it in a live system: the reports' daily aggregate.
         started = time.perf_counter()

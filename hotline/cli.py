@@ -114,7 +114,8 @@ def generate_tickets(count: int, years: float, seed: int, batch: int) -> None:
 
     from hotline.services import generate
     with tqdm(total=count, unit="phiếu", desc="generate-tickets") as bar:
-        report = generate.generate(count, years=years, seed=seed, batch=batch, progress=bar.update)
+        report = generate.generate(count, years=years, seed=seed, batch=batch, progress=bar.update,
+                                   status=bar.set_postfix_str)
         commit()
     click.echo(f"{report.tickets} tickets, {report.events} events, {report.contacts} contacts "
                f"in {report.seconds:.1f} s ({report.tickets / report.seconds:,.0f} tickets/s).")

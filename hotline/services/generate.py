@@ -13,6 +13,7 @@ other core instead of after Python's.
 """
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -52,11 +53,13 @@ class GenerateReport:
 
 def generate(n: int, *, years: float = 3.0, seed: int = 1022, batch: int = 20_000,
              now: datetime | None = None, progress: Callable[[int], None] | None = None,
-             bulk_load: bool | None = None) -> GenerateReport:
+             bulk_load: bool | None = None,
+             status: Callable[[str], None] = lambda _: None) -> GenerateReport:
     """Insert ``n`` tickets spread over the last ``years`` years; the caller commits.
 
-    ``bulk_load`` (PostgreSQL; by default when ``n`` is large beside the table) rebuilds
-    the tickets' and events' indexes and foreign keys after loading instead of keeping them.
+    ``bulk_load`` (PostgreSQL; by default when ``n`` is large beside the table) drops the
+    tickets' and events' indexes and foreign keys, loads, commits, and rebuilds them (see
+    ``finish_bulk_load``). ``status`` hears what the long steps after the rows are.
     """
     started = time.perf_counter()
     now = now or datetime.now(UTC)
@@ -80,13 +83,15 @@ def generate(n: int, *, years: float = 3.0, seed: int = 1022, batch: int = 20_00
     writer = _CopyWriter() if pg else _InsertWriter()
     writer.contacts(contact_rows(contact_base, n_contacts, now - maker.span))
 
+    if pg and finish_bulk_load(status):  # a killed run left its rebuild undone
+        status("generating")
     if bulk_load is None and pg:
         existing = db.session.scalar(select(func.count()).select_from(Ticket))
         bulk_load = n >= max(BULK_LOAD_MIN, existing // 2)
     written_events = 0
     # Loading much more than the table holds: drop its secondary indexes and foreign keys,
     # load, then build them in one pass each — several times faster than maintaining them.
-    with _bulk_load(bool(pg and bulk_load)):
+    with _bulk_load(bool(pg and bulk_load), status):
         for tickets, events in _pipeline(maker, n, batch, writer.batch, threaded=pg):
             written_events += events
             if progress:
@@ -206,29 +211,74 @@ def _avoid_existing(tickets: list[tuple], taken: Callable[[list[str]], set[str]]
         by_code[candidate] = i
 
 
+# What a bulk load dropped, written in the loading transaction: a run killed while the
+# indexes are rebuilt leaves it behind, and the next run finishes the rebuild first.
+STASH = "hotline_bulk_load_pending"
+# Index builds run side by side on this many connections: the trigram index on
+# search_text alone is about half of the rebuild and PostgreSQL builds a GIN on one core.
+REBUILD_CONNECTIONS = 2
+
+
 @contextmanager
-def _bulk_load(enabled: bool) -> Iterator[None]:
-    """PostgreSQL: without the secondary indexes and foreign keys of tickets and their events
-    while the block loads, rebuilt (and the keys validated) after it, in the same transaction."""
+def _bulk_load(enabled: bool, status: Callable[[str], None]) -> Iterator[None]:
+    """PostgreSQL: load without the secondary indexes and foreign keys of tickets and their
+    events, commit, then rebuild them (``finish_bulk_load``): several times faster than
+    keeping them up to date row by row."""
     if not enabled:
         yield
         return
+    db.session.execute(text(f"CREATE TABLE {STASH} (seq serial, kind text NOT NULL, "
+                            "tbl text NOT NULL, name text NOT NULL, definition text NOT NULL)"))
     tables = ("tickets", "ticket_events")
-    indexes = db.session.execute(text(
-        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = ANY(:t) "
-        "AND i.schemaname = current_schema() AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
-        "WHERE c.conindid = to_regclass(quote_ident(i.indexname)))"), {"t": list(tables)}).all()
-    keys = db.session.execute(text(
-        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE contype = 'f' AND conrelid = ANY(ARRAY['tickets'::regclass, "
-        "'ticket_events'::regclass])")).all()
-    for table, name, _ in keys:
-        db.session.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
-    for name, _ in indexes:
-        db.session.execute(text(f'DROP INDEX "{name}"'))
+    db.session.execute(text(
+        f"INSERT INTO {STASH} (kind, tbl, name, definition) "
+        "SELECT 'index', i.tablename, i.indexname, i.indexdef FROM pg_indexes i "
+        "WHERE i.tablename = ANY(:t) AND i.schemaname = current_schema() AND NOT EXISTS "
+        "(SELECT 1 FROM pg_constraint c WHERE c.conindid = to_regclass(quote_ident(i.indexname)))"
+        " UNION ALL SELECT 'key', conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+        "FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(ARRAY['tickets'::regclass, "
+        "'ticket_events'::regclass])"), {"t": list(tables)})
+    for kind, table, name in db.session.execute(text(
+            f"SELECT kind, tbl, name FROM {STASH} ORDER BY kind DESC, seq")):
+        db.session.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"' if kind == "key"
+                                else f'DROP INDEX "{name}"'))
     yield
-    db.session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
-    for _, definition in indexes:
-        db.session.execute(text(definition))
-    for table, name, definition in keys:
-        db.session.execute(text(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'))
+    db.session.commit()
+    finish_bulk_load(status)
+
+
+def finish_bulk_load(status: Callable[[str], None] = lambda _: None) -> bool:
+    """Rebuild what a bulk load dropped, if it left anything to rebuild; commits.
+
+    The indexes are built ``REBUILD_CONNECTIONS`` at a time, the slowest (GIN) first; then
+    the foreign keys are put back one by one (each validates its rows and locks both
+    tables). Safe to repeat: what already exists is skipped.
+    """
+    if db.session.scalar(text("SELECT to_regclass(:t)"), {"t": STASH}) is None:
+        return False
+    pending = db.session.execute(text(
+        f"SELECT kind, tbl, name, definition FROM {STASH} ORDER BY seq")).all()
+    db.session.commit()  # hold no lock while other connections build
+    indexes = sorted((p.definition for p in pending if p.kind == "index"),
+                     key=lambda d: " USING gin " not in d)
+    status(f"rebuilding {len(indexes)} indexes")
+    engine = db.engine
+    with ThreadPoolExecutor(REBUILD_CONNECTIONS, thread_name_prefix="generate-index") as pool:
+        list(pool.map(lambda definition: _create_index(engine, definition), indexes))
+    status("validating foreign keys")
+    for p in pending:
+        if p.kind == "key" and db.session.scalar(text(
+                "SELECT count(*) FROM pg_constraint WHERE conname = :n "
+                "AND conrelid = CAST(:t AS regclass)"), {"n": p.name, "t": p.tbl}) == 0:
+            db.session.execute(text(f'ALTER TABLE {p.tbl} ADD CONSTRAINT "{p.name}" {p.definition}'))
+    db.session.execute(text(f"DROP TABLE {STASH}"))
+    db.session.commit()
+    return True
+
+
+def _create_index(engine, definition: str) -> None:
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.execute(text("SET maintenance_work_mem = '512MB'"))
+        conn.execute(text(re.sub(r"^CREATE (UNIQUE )?INDEX ", r"CREATE \1INDEX IF NOT EXISTS ",
+                                 definition)))

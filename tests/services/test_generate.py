@@ -89,27 +89,50 @@ def test_a_code_already_taken_through_intake_is_avoided(org, receive):
     assert db.session.scalar(select(func.count(func.distinct(Ticket.code)))) == 51
 
 
+# Index names, columns, uniqueness, partial or not (PostgreSQL deparses a rebuilt predicate
+# in its own words), and every constraint's definition, of tickets and their events.
+SCHEMA = text("SELECT c.relname || ' ' || i.indkey::text || ' ' || i.indisunique::text || ' '"
+              " || (i.indpred IS NOT NULL)::text || ' ' || am.amname FROM pg_index i"
+              " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam"
+              " WHERE i.indrelid IN ('tickets'::regclass, 'ticket_events'::regclass)"
+              " UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint"
+              " WHERE conrelid IN ('tickets'::regclass, 'ticket_events'::regclass)")
+
+
 def test_a_bulk_load_leaves_every_index_and_foreign_key_as_it_was(org, app):
     if db.engine.dialect.name != "postgresql":
         generate.generate(50, years=1, now=NOW, bulk_load=True)  # ignored on SQLite
         assert db.session.scalar(select(func.count()).select_from(Ticket)) == 50
         return
-    # Index names, columns, uniqueness, partial or not (PostgreSQL deparses a rebuilt
-    # predicate in its own words), and every constraint's definition.
-    schema = text("SELECT c.relname || ' ' || i.indkey::text || ' ' || i.indisunique::text || ' '"
-                  " || (i.indpred IS NOT NULL)::text || ' ' || am.amname FROM pg_index i"
-                  " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam"
-                  " WHERE i.indrelid IN ('tickets'::regclass, 'ticket_events'::regclass)"
-                  " UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint"
-                  " WHERE conrelid IN ('tickets'::regclass, 'ticket_events'::regclass)")
-    before = sorted(db.session.scalars(schema))
+    before = sorted(db.session.scalars(SCHEMA))
     generate.generate(500, years=1, now=NOW, bulk_load=True)
     db.session.commit()
-    assert sorted(db.session.scalars(schema)) == before
+    assert sorted(db.session.scalars(SCHEMA)) == before
+    assert db.session.scalar(text("SELECT to_regclass(:t)"), {"t": generate.STASH}) is None
     # The keys were validated when they were put back: every event has its ticket.
     orphans = text("SELECT count(*) FROM ticket_events e LEFT JOIN tickets t ON t.id = e.ticket_id "
                    "WHERE t.id IS NULL")
     assert db.session.scalar(orphans) == 0
+
+
+def test_a_rebuild_cut_short_is_finished_by_the_next_run(org, app):
+    if db.engine.dialect.name != "postgresql":  # no bulk load, so nothing to finish
+        stages = []
+        generate.generate(20, years=1, now=NOW, bulk_load=True, status=stages.append)
+        assert stages == []
+        return
+    before = sorted(db.session.scalars(SCHEMA))
+    # As a killed run leaves it: indexes and keys dropped, the load committed, the stash kept.
+    cut_short = generate._bulk_load(True, lambda _: None)
+    cut_short.__enter__()
+    db.session.commit()
+    assert sorted(db.session.scalars(SCHEMA)) != before
+    stages = []
+    generate.generate(20, years=1, now=NOW, bulk_load=False, status=stages.append)
+    db.session.commit()
+    assert sorted(db.session.scalars(SCHEMA)) == before
+    assert db.session.scalar(text("SELECT to_regclass(:t)"), {"t": generate.STASH}) is None
+    assert stages[0].startswith("rebuilding") and not generate.finish_bulk_load()
 
 
 def test_old_tickets_are_settled_and_the_first_scan_finds_only_new_crossings(org):
