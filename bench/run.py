@@ -23,17 +23,8 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from bench.common import (
-    Measurement,
-    gunicorn,
-    measure,
-    print_table,
-    progress,
-    rq_worker,
-    scratch_database,
-    timed,
-    write_results,
-)
+from bench.common import (Measurement, gunicorn, measure, print_table, progress, rq_worker,
+                          scratch_database, timed, write_results)
 from bench.load import run_load
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
