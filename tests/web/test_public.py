@@ -85,6 +85,14 @@ def test_double_submit_files_one_ticket(client, org):
     assert count(Ticket) == 1 and count(InboundMessage) == 1
 
 
+@pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])
+def test_a_post_without_the_page_token_stores_nothing(client, org, app_config):
+    # The post is read without the form's own validation: the app-wide CSRF check guards it.
+    resp = submit(client)
+    assert resp.status_code == 400
+    assert count(Ticket) == 0 and count(InboundMessage) == 0 and count(Contact) == 0
+
+
 def test_honeypot_stores_nothing(client, org):
     resp = submit(client, website="http://spam.example")
     assert resp.status_code == 400
