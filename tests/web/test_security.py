@@ -143,3 +143,22 @@ def test_behind_nginx_the_client_address_is_the_forwarded_one(client, make_user,
     client.post("/admin/api-keys", data={"name": "x"},
                 headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"})
     assert db.session.scalar(select(AuditLog.ip)) == "203.0.113.7"
+
+
+def test_the_session_serializer_is_built_once_and_follows_a_key_rotation(app, client, staff):
+    from itsdangerous import BadSignature
+    sessions = app.session_interface
+    first = sessions.get_signing_serializer(app)
+    assert sessions.get_signing_serializer(app) is first
+    login(client, staff.operator)
+    assert client.get("/operator/").status_code == 200
+    cookie = first.dumps({"_user_id": str(staff.operator.id)})
+    # A rotated key, the old one kept as a fallback: old cookies still read, new ones signed anew.
+    old = app.secret_key
+    app.config["SECRET_KEY_FALLBACKS"] = [old]
+    app.secret_key = "rotated-" + old
+    rotated = sessions.get_signing_serializer(app)
+    assert rotated is not first and rotated.loads(cookie)["_user_id"] == str(staff.operator.id)
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    with pytest.raises(BadSignature):  # the old key retired: its cookies are refused
+        sessions.get_signing_serializer(app).loads(cookie)
