@@ -35,7 +35,6 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, or_, select
@@ -65,13 +64,9 @@ _DATATYPES = {"text": "string", "number": "number", "date": "datetime", "choice"
 _YESNO = [{"key": "co", "name": "Có"}, {"key": "khong", "name": "Không"}]
 
 
-def _tz() -> ZoneInfo:
-    return local_zone()
-
-
 def iso(value: datetime | None) -> str | None:
     """An instant as ISO 8601 with the local offset: ``2026-11-23T09:00:00+07:00``."""
-    return value.astimezone(_tz()).isoformat(timespec="seconds") if value else None
+    return value.astimezone(local_zone()).isoformat(timespec="seconds") if value else None
 
 
 def parse_datetime(value: str | None, name: str) -> datetime | None:
@@ -85,7 +80,7 @@ def parse_datetime(value: str | None, name: str) -> datetime | None:
         raise ValidationError(f"{name} không phải thời điểm W3C hợp lệ (ví dụ "
                               "2026-11-23T09:00:00+07:00).", code="invalid_datetime") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=_tz())
+        parsed = parsed.replace(tzinfo=local_zone())
     # Far past or future dates are valid W3C datetimes: clamp them instead of refusing.
     try:
         value = parsed.astimezone(UTC)
@@ -290,7 +285,7 @@ def service_notice(ticket: Ticket | None) -> str:
         return "Tổng đài đang phân loại và sẽ chuyển đến cơ quan có thẩm quyền trong giờ hành chính."
     if status in (Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED, Status.RESOLVED):
         agency = ticket.agency.name if ticket.agency else "cơ quan có thẩm quyền"
-        due = f", hạn xử lý {ticket.due_at.astimezone(_tz()):%H:%M %d/%m/%Y}" if ticket.due_at else ""
+        due = f", hạn xử lý {ticket.due_at.astimezone(local_zone()):%H:%M %d/%m/%Y}" if ticket.due_at else ""
         return f"{agency} đang xử lý{due}."
     if status == Status.WAITING_CITIZEN:
         return "Cơ quan xử lý đang chờ người phản ánh bổ sung thông tin."

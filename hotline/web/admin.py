@@ -15,8 +15,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from hotline.config import local_zone
 from hotline.auth import require_role
+from hotline.config import local_zone
 from hotline.domain.errors import HotlineError
 from hotline.extensions import db
 from hotline.models import Agency, Area, Field, KbArticle, RoutingRule, Ticket, User
