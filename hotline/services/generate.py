@@ -7,37 +7,46 @@ measure Python, not the database. The tickets still look real (see
 by the real router, deadlines from the real working calendar, a lifecycle and a timeline
 of events each.
 
-On PostgreSQL a worker thread writes batch k while the next one is generated: psycopg
-waits for the server without the GIL, so the server's share of the load runs on the
-other core instead of after Python's.
+The tickets are written first, then their timelines, made from the stored tickets: so a
+large load on PostgreSQL can commit the tickets and build their indexes while the events
+load (:mod:`hotline.services.generate_bulk`). On PostgreSQL a worker thread writes batch k
+while the next one is made: psycopg waits for the server without the GIL, so the server's
+share of the load runs on the other core instead of after Python's.
 """
 from __future__ import annotations
 
-import re
+import random
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import func, insert, select, text
 
 from hotline.extensions import db
 from hotline.models import Area, Contact, Field, Ticket, TicketEvent
-from hotline.services import routing
+from hotline.services import generate_bulk, memo, routing
 from hotline.services.calendar import get_calendar
+from hotline.services.generate_bulk import STASH  # noqa: F401  (where callers look for it)
 from hotline.services.generate_rows import (
     CONTACT_COLUMNS,
     EVENT_COLUMNS,
     TICKET_COLUMNS,
+    TIMELINE_SOURCE,
     RowMaker,
     contact_rows,
     recode,
     ticket_code,
+    timeline_rows,
 )
 from hotline.services.sla import active_policies, policy_for
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # Below this many tickets a load keeps the indexes (rebuilding them would cost more).
 BULK_LOAD_MIN = 50_000
@@ -58,8 +67,9 @@ def generate(n: int, *, years: float = 3.0, seed: int = 1022, batch: int = 20_00
     """Insert ``n`` tickets spread over the last ``years`` years; the caller commits.
 
     ``bulk_load`` (PostgreSQL; by default when ``n`` is large beside the table) drops the
-    tickets' and events' indexes and foreign keys, loads, commits, and rebuilds them (see
-    ``finish_bulk_load``). ``status`` hears what the long steps after the rows are.
+    tickets' and events' indexes and foreign keys, and commits as it goes while it puts them
+    back (see :mod:`hotline.services.generate_bulk`). ``progress`` hears how many tickets
+    each batch wrote; ``status`` what the steps after the tickets are.
     """
     started = time.perf_counter()
     now = now or datetime.now(UTC)
@@ -68,6 +78,10 @@ def generate(n: int, *, years: float = 3.0, seed: int = 1022, batch: int = 20_00
         db.session.scalars(select(Area)).all()
     if not fields or not communes:
         raise RuntimeError("No fields or areas: run `flask --app hotline seed-demo --tickets 0` first.")
+    pg = db.engine.dialect.name == "postgresql"
+    writer = _CopyWriter() if pg else _InsertWriter()
+    if pg and finish_bulk_load(status):  # a killed run left its rebuild undone
+        writer.bind()
     policies = active_policies()
     first_id = (db.session.scalar(select(func.max(Ticket.id))) or 0) + 1
     contact_base = (db.session.scalar(select(func.max(Contact.id))) or 0) + 1
@@ -79,67 +93,131 @@ def generate(n: int, *, years: float = 3.0, seed: int = 1022, batch: int = 20_00
         policy=lambda field, kind, priority: policy_for(field, kind, priority, policies),
         first_id=first_id, contact_base=contact_base, n_contacts=n_contacts,
         run=secrets.token_hex(3))
-    pg = db.engine.dialect.name == "postgresql"
-    writer = _CopyWriter() if pg else _InsertWriter()
     writer.contacts(contact_rows(contact_base, n_contacts, now - maker.span))
-
-    if pg and finish_bulk_load(status):  # a killed run left its rebuild undone
-        status("generating")
+    _follow_sequence("contacts")
     if bulk_load is None and pg:
         existing = db.session.scalar(select(func.count()).select_from(Ticket))
         bulk_load = n >= max(BULK_LOAD_MIN, existing // 2)
-    written_events = 0
-    # Loading much more than the table holds: drop its secondary indexes and foreign keys,
-    # load, then build them in one pass each — several times faster than maintaining them.
-    with _bulk_load(bool(pg and bulk_load), status):
-        for tickets, events in _pipeline(maker, n, batch, writer.batch, threaded=pg):
-            written_events += events
-            if progress:
-                progress(tickets)
+    load = generate_bulk.BulkLoad(status) if pg and bulk_load else None
+    stop_id = first_id + n
+    try:
+        if load:
+            load.begin(first_id, stop_id)
+        ticket_spans = ((start, min(n, start + batch)) for start in range(0, n, batch))
+        with memo.batch():  # the router reads an area's chain once for all its fields
+            for count in _pipeline(maker.tickets, ticket_spans, writer.tickets, threaded=pg):
+                if progress:
+                    progress(count)
+        _follow_sequence("tickets")
+        if load:  # the tickets' indexes build while their timelines load
+            load.committed("tickets")
+            writer.bind()
+        with _reading(writer, separate=load is not None):
+            events = write_timelines(writer, first_id, stop_id, batch, seed, status, threaded=pg)
+        _follow_sequence("ticket_events")
+        if load:
+            load.committed("ticket_events", timelines_written=True)
+            load.finish()
+    finally:
+        if load:
+            load.close()
     if pg:
-        for table in ("tickets", "contacts", "ticket_events"):
-            db.session.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
         db.session.execute(text("ANALYZE tickets; ANALYZE ticket_events; ANALYZE contacts"))
-    return GenerateReport(n, written_events, n_contacts, time.perf_counter() - started)
+    return GenerateReport(n, events, n_contacts, time.perf_counter() - started)
 
 
-def _pipeline(maker: RowMaker, n: int, batch: int, write: Callable[[list, list], int],
-              *, threaded: bool) -> Iterator[tuple[int, int]]:
-    """Generate and write every batch; yields (tickets, events) written, batch by batch.
+def finish_bulk_load(status: Callable[[str], None] = lambda _: None) -> bool:
+    """Finish what a killed bulk load left undone (timelines, indexes, foreign keys), if
+    anything; commits. Returns whether there was anything."""
+    def timelines(first_id: int, stop_id: int) -> int:
+        return write_timelines(_CopyWriter(), first_id, stop_id, 20_000, 0, status, threaded=False)
+    return generate_bulk.finish(status, timelines)
 
-    Threaded, batch k+1 is generated while a worker writes batch k (two batches in memory
-    at most); a write's error is raised here, at the next batch or at the end.
+
+def write_timelines(writer, first_id: int, stop_id: int, batch: int, seed: int,
+                    status: Callable[[str], None], *, threaded: bool) -> int:
+    """Write the events of the stored tickets ``first_id`` to ``stop_id`` (exclusive);
+    returns how many."""
+    rng = random.Random(seed ^ 0x7E)
+    spans = ((start, min(stop_id, start + batch)) for start in range(first_id, stop_id, batch))
+
+    def make(start: int, stop: int) -> tuple[int, list[tuple]]:
+        return stop, timeline_rows(writer.read(start, stop), rng)
+
+    def write(made: tuple[int, list[tuple]]) -> tuple[int, int]:
+        return made[0], writer.events(made[1])
+
+    written = 0
+    for reached, events in _pipeline(make, spans, write, threaded=threaded):
+        written += events
+        status(f"timelines {100 * (reached - first_id) // (stop_id - first_id)}%")
+    return written
+
+
+def _pipeline(make: Callable[[int, int], T], spans: Iterable[tuple[int, int]],
+              write: Callable[[T], R], *, threaded: bool) -> Iterator[R]:
+    """Make and write every span's rows; yields what each write returned, span by span.
+
+    Threaded, span k+1 is made while a worker writes span k (two spans in memory at most);
+    a write's error is raised here, at the next span or at the end.
     """
-    batches = ((start, min(n, start + batch)) for start in range(0, n, batch))
     if not threaded:
-        for start, stop in batches:
-            tickets, events = maker.batch(start, stop)
-            yield len(tickets), write(tickets, events)
+        for start, stop in spans:
+            yield write(make(start, stop))
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="generate-copy") as pool:
-        pending: tuple[int, Future[int]] | None = None
-        for start, stop in batches:
-            tickets, events = maker.batch(start, stop)
+        pending: Future[R] | None = None
+        for start, stop in spans:
+            rows = make(start, stop)
             if pending:
-                yield pending[0], pending[1].result()
-            pending = len(tickets), pool.submit(write, tickets, events)
+                yield pending.result()
+            pending = pool.submit(write, rows)
         if pending:
-            yield pending[0], pending[1].result()
+            yield pending.result()
+
+
+@contextmanager
+def _reading(writer, *, separate: bool) -> Iterator[None]:
+    """Committed tickets are read back on a connection of their own, so the writer's COPY
+    of one span does not hold up the reading of the next."""
+    if not separate:
+        yield
+        return
+    with db.engine.connect() as conn:
+        writer.reading = conn.connection.driver_connection
+        try:
+            yield
+        finally:
+            writer.reading = None
+
+
+def _follow_sequence(table: str) -> None:
+    """Point ``table``'s id sequence past the generated ids (they were given explicitly)."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
+
+
+_READ = f"SELECT {', '.join(TIMELINE_SOURCE)} FROM tickets WHERE id >= %s AND id < %s ORDER BY id"
 
 
 class _CopyWriter:
     """Binary COPY on the session's own connection, so the rows are in the caller's
     transaction. Safe from the worker thread: psycopg serialises a connection's
-    operations, and the main thread only reads reference data meanwhile."""
+    operations, and the main thread only reads meanwhile."""
 
     def __init__(self) -> None:
-        self.conn = db.session.connection().connection.driver_connection
+        self.bind()
+        self.reading = None  # where tickets are read back from, if not this connection
         # Binary COPY needs each column's exact type: read them from the catalog.
         self.types = {table: self._types(table, columns) for table, columns in (
             ("contacts", CONTACT_COLUMNS), ("tickets", TICKET_COLUMNS),
             ("ticket_events", EVENT_COLUMNS))}
+
+    def bind(self) -> None:
+        """Write on the session's connection (after a commit, it may be another)."""
+        self.conn = db.session.connection().connection.driver_connection
 
     def _types(self, table: str, columns: list[str]) -> list[int]:
         oids = dict(self.conn.execute(
@@ -150,11 +228,18 @@ class _CopyWriter:
     def contacts(self, rows: list[tuple]) -> None:
         self._copy("contacts", CONTACT_COLUMNS, rows)
 
-    def batch(self, tickets: list[tuple], events: list[tuple]) -> int:
-        _avoid_existing(tickets, self._taken)
-        self._copy("tickets", TICKET_COLUMNS, tickets)
-        self._copy("ticket_events", EVENT_COLUMNS, events)
-        return len(events)
+    def tickets(self, rows: list[tuple]) -> int:
+        _avoid_existing(rows, self._taken)
+        self._copy("tickets", TICKET_COLUMNS, rows)
+        return len(rows)
+
+    def events(self, rows: list[tuple]) -> int:
+        self._copy("ticket_events", EVENT_COLUMNS, rows)
+        return len(rows)
+
+    def read(self, start: int, stop: int) -> list[tuple]:
+        """``TIMELINE_SOURCE`` of the stored tickets ``start`` to ``stop`` (exclusive)."""
+        return (self.reading or self.conn).execute(_READ, [start, stop]).fetchall()
 
     def _taken(self, codes: list[str]) -> set[str]:
         return {code for code, in self.conn.execute(
@@ -174,11 +259,20 @@ class _InsertWriter:
     def contacts(self, rows: list[tuple]) -> None:
         self._insert(Contact.__table__, CONTACT_COLUMNS, rows)
 
-    def batch(self, tickets: list[tuple], events: list[tuple]) -> int:
-        _avoid_existing(tickets, self._taken)
-        self._insert(Ticket.__table__, TICKET_COLUMNS, tickets)
-        self._insert(TicketEvent.__table__, EVENT_COLUMNS, events)
-        return len(events)
+    def tickets(self, rows: list[tuple]) -> int:
+        _avoid_existing(rows, self._taken)
+        self._insert(Ticket.__table__, TICKET_COLUMNS, rows)
+        return len(rows)
+
+    def events(self, rows: list[tuple]) -> int:
+        self._insert(TicketEvent.__table__, EVENT_COLUMNS, rows)
+        return len(rows)
+
+    @staticmethod
+    def read(start: int, stop: int) -> list[tuple]:
+        columns = [Ticket.__table__.c[c] for c in TIMELINE_SOURCE]
+        return db.session.execute(select(*columns).where(
+            Ticket.id >= start, Ticket.id < stop).order_by(Ticket.id)).all()
 
     @staticmethod
     def _taken(codes: list[str]) -> set[str]:
@@ -209,76 +303,3 @@ def _avoid_existing(tickets: list[tuple], taken: Callable[[list[str]], set[str]]
             shift += 1
         tickets[i] = recode(tickets[i], candidate)
         by_code[candidate] = i
-
-
-# What a bulk load dropped, written in the loading transaction: a run killed while the
-# indexes are rebuilt leaves it behind, and the next run finishes the rebuild first.
-STASH = "hotline_bulk_load_pending"
-# Index builds run side by side on this many connections: the trigram index on
-# search_text alone is about half of the rebuild and PostgreSQL builds a GIN on one core.
-REBUILD_CONNECTIONS = 2
-
-
-@contextmanager
-def _bulk_load(enabled: bool, status: Callable[[str], None]) -> Iterator[None]:
-    """PostgreSQL: load without the secondary indexes and foreign keys of tickets and their
-    events, commit, then rebuild them (``finish_bulk_load``): several times faster than
-    keeping them up to date row by row."""
-    if not enabled:
-        yield
-        return
-    db.session.execute(text(f"CREATE TABLE {STASH} (seq serial, kind text NOT NULL, "
-                            "tbl text NOT NULL, name text NOT NULL, definition text NOT NULL)"))
-    tables = ("tickets", "ticket_events")
-    db.session.execute(text(
-        f"INSERT INTO {STASH} (kind, tbl, name, definition) "
-        "SELECT 'index', i.tablename, i.indexname, i.indexdef FROM pg_indexes i "
-        "WHERE i.tablename = ANY(:t) AND i.schemaname = current_schema() AND NOT EXISTS "
-        "(SELECT 1 FROM pg_constraint c WHERE c.conindid = to_regclass(quote_ident(i.indexname)))"
-        " UNION ALL SELECT 'key', conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
-        "FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(ARRAY['tickets'::regclass, "
-        "'ticket_events'::regclass])"), {"t": list(tables)})
-    for kind, table, name in db.session.execute(text(
-            f"SELECT kind, tbl, name FROM {STASH} ORDER BY kind DESC, seq")):
-        db.session.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"' if kind == "key"
-                                else f'DROP INDEX "{name}"'))
-    yield
-    db.session.commit()
-    finish_bulk_load(status)
-
-
-def finish_bulk_load(status: Callable[[str], None] = lambda _: None) -> bool:
-    """Rebuild what a bulk load dropped, if it left anything to rebuild; commits.
-
-    The indexes are built ``REBUILD_CONNECTIONS`` at a time, the slowest (GIN) first; then
-    the foreign keys are put back one by one (each validates its rows and locks both
-    tables). Safe to repeat: what already exists is skipped.
-    """
-    if db.session.scalar(text("SELECT to_regclass(:t)"), {"t": STASH}) is None:
-        return False
-    pending = db.session.execute(text(
-        f"SELECT kind, tbl, name, definition FROM {STASH} ORDER BY seq")).all()
-    db.session.commit()  # hold no lock while other connections build
-    indexes = sorted((p.definition for p in pending if p.kind == "index"),
-                     key=lambda d: " USING gin " not in d)
-    status(f"rebuilding {len(indexes)} indexes")
-    engine = db.engine
-    with ThreadPoolExecutor(REBUILD_CONNECTIONS, thread_name_prefix="generate-index") as pool:
-        list(pool.map(lambda definition: _create_index(engine, definition), indexes))
-    status("validating foreign keys")
-    for p in pending:
-        if p.kind == "key" and db.session.scalar(text(
-                "SELECT count(*) FROM pg_constraint WHERE conname = :n "
-                "AND conrelid = CAST(:t AS regclass)"), {"n": p.name, "t": p.tbl}) == 0:
-            db.session.execute(text(f'ALTER TABLE {p.tbl} ADD CONSTRAINT "{p.name}" {p.definition}'))
-    db.session.execute(text(f"DROP TABLE {STASH}"))
-    db.session.commit()
-    return True
-
-
-def _create_index(engine, definition: str) -> None:
-    with engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        conn.execute(text("SET maintenance_work_mem = '512MB'"))
-        conn.execute(text(re.sub(r"^CREATE (UNIQUE )?INDEX ", r"CREATE \1INDEX IF NOT EXISTS ",
-                                 definition)))

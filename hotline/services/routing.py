@@ -30,7 +30,8 @@ def suggest(*, field: Field | None, area: Area | None, kind: str | None,
 
 def _suggest(field: Field | None, area: Area | None, kind: str | None,
              exclude_agency_ids: list[int] | None) -> routing.RoutingDecision:
-    chain = area_chain(area)
+    # An area's chain and governing agencies serve every field asked about it in a batch.
+    chain = memo.remember(("area_chain", area.id if area else None), lambda: area_chain(area))
     chain_ids = [n.id for n in chain]
     # Only rules that could match: this field or any, these areas or none.
     field_cond = RoutingRule.field_id.is_(None)
@@ -48,13 +49,18 @@ def _suggest(field: Field | None, area: Area | None, kind: str | None,
             .where(RoutingRule.active.is_(True), field_cond, area_cond,
                    RoutingRule.agency_id.is_(None) | Agency.active.is_(True)))
     ]
-    governing = {}
-    if chain_ids:
-        governing = dict(db.session.execute(
-            select(Agency.area_id, Agency.id).where(
-                Agency.area_id.in_(chain_ids), Agency.governs_area.is_(True),
-                Agency.active.is_(True))).all())
+    governing = memo.remember(("governing", tuple(chain_ids)), lambda: _governing(chain_ids))
     return routing.route(
         rules, area_chain=chain, field_id=field.id if field else None, kind=kind,
         area_agencies=governing, exclude_agency_ids=exclude_agency_ids or (),
         field_name=field.name if field else None)
+
+
+def _governing(chain_ids: list[int]) -> dict[int, int]:
+    """Active agencies that govern one of these areas, by area."""
+    if not chain_ids:
+        return {}
+    return dict(db.session.execute(
+        select(Agency.area_id, Agency.id).where(
+            Agency.area_id.in_(chain_ids), Agency.governs_area.is_(True),
+            Agency.active.is_(True))).all())
