@@ -22,7 +22,7 @@ from functools import lru_cache
 
 from blinker import Namespace
 from flask import current_app
-from sqlalchemy import String, TextClause, bindparam, func, or_, select, text, update
+from sqlalchemy import String, TextualSelect, bindparam, func, or_, select, text, update
 
 from hotline.domain.lifecycle import Status
 from hotline.domain.messages import (
@@ -78,7 +78,7 @@ def stage(msg: IncomingMessage) -> IntakeResult:
     raise RuntimeError("could not find a free ticket code")
 
 
-def _insert_pending(msg: IncomingMessage, clean) -> tuple[TextClause, dict]:
+def _insert_pending(msg: IncomingMessage, clean) -> tuple[TextualSelect, dict]:
     """The staging INSERT and its parameters (the statement is built once per shape)."""
     params = {"channel": clean.channel.value, "external_id": clean.external_id,
               "received_at": clean.received_at, "stored_at": utcnow(),
@@ -89,7 +89,7 @@ def _insert_pending(msg: IncomingMessage, clean) -> tuple[TextClause, dict]:
 
 
 @lru_cache(maxsize=8)
-def _insert_statement(field: bool, area: bool, code: bool) -> TextClause:
+def _insert_statement(field: bool, area: bool, code: bool) -> TextualSelect:
     # Plain SQL that PostgreSQL and SQLite (3.35+) read alike; the WHERE also lets SQLite
     # parse INSERT … SELECT … ON CONFLICT.
     conditions = ["TRUE"]
@@ -113,8 +113,10 @@ def _insert_statement(field: bool, area: bool, code: bool) -> TextClause:
            f" WHERE {' AND '.join(conditions)}"
            " ON CONFLICT (channel, external_id) DO NOTHING RETURNING id")
     # Typed parameters: dates and JSON bind as such, and PostgreSQL casts every string alike.
+    # The declared result column lets SQLAlchemy keep the result's metadata with the
+    # compiled statement instead of reading the cursor's description on every insert.
     return text(sql).bindparams(*(bindparam(name, type_=type_) for name, type_ in types.items()
-                                  if f":{name}" in sql))
+                                  if f":{name}" in sql)).columns(table.c.id)
 
 
 @dataclass
