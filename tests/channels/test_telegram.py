@@ -257,6 +257,12 @@ def test_parse_update_keeps_the_chat_and_the_largest_photo():
     assert [a.remote_ref for a in msg.attachments] == ["AgACAgUAAxkBAAIBQ2dummy-large"]
     with pytest.raises(BadPayload):
         parse_update({"update_id": True})
+    # What is not a message is acknowledged and left; a message that is not one is refused.
+    assert parse_update({"update_id": 5, "edited_message": data["message"]}) == []
+    assert parse_update({"update_id": 6, "message": {"message_id": 1, "date": 1763794800}}) == []
+    for broken in ("text", {"message_id": 1, "chat": {"id": 1, "type": "private"}}):
+        with pytest.raises(BadPayload):
+            parse_update({"update_id": 7, "message": broken})
     # A slash without Telegram's bot_command mark is just text.
     text = json.loads(fixture_bytes("telegram_text.json"))
     text["message"]["text"] = "/ đường ngập"
