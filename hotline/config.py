@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -216,3 +217,8 @@ def check(config: Mapping[str, Any]) -> None:
 def local_zone() -> ZoneInfo:
     """The province's time zone (``HOTLINE_TIMEZONE``): times are stored in UTC, shown in it."""
     return ZoneInfo(current_app.config["HOTLINE_TIMEZONE"])
+
+
+def local_time(value: datetime, fmt: str = "%H:%M %d/%m/%Y") -> str:
+    """A UTC instant as people in the province read it: "16:30 25/11/2026"."""
+    return value.astimezone(local_zone()).strftime(fmt)

@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import String, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from hotline.config import local_zone
+from hotline.config import local_time
 from hotline.database import insert_or_skip
 from hotline.domain.lifecycle import LABELS_VI, Status
 from hotline.domain.messages import Channel
@@ -44,12 +44,6 @@ def reply_route(ticket: Ticket, contact: Contact | None) -> tuple[str, str] | No
     if contact.email:
         return Channel.EMAIL.value, contact.email
     return None
-
-
-def local_time(value) -> str:
-    """A UTC instant as the citizen reads it: "16:30 25/11/2026"."""
-    tz = local_zone()
-    return value.astimezone(tz).strftime("%H:%M %d/%m/%Y")
 
 
 def status_link(ticket: Ticket) -> str:

@@ -15,11 +15,12 @@ from datetime import date, datetime
 from flask import current_app
 from sqlalchemy import func, select, text
 
+from hotline.config import local_time
 from hotline.domain.lifecycle import OPEN_STATUSES
 from hotline.extensions import db
 from hotline.models import Agency, OutboxMessage, Role, Ticket, User
 from hotline.services.calendar import get_calendar
-from hotline.services.outbox import StaffMessage, local_time, queue_staff_messages
+from hotline.services.outbox import StaffMessage, queue_staff_messages
 from hotline.services.settings import setting_time
 
 #: Tickets listed in a lead's digest; the rest are counted.

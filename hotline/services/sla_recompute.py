@@ -23,11 +23,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
+from hotline.config import local_time
 from hotline.domain import sla as sla_domain
 from hotline.extensions import db
 from hotline.models import Field, Ticket, TicketEvent
 from hotline.services.calendar import get_calendar
-from hotline.services.outbox import local_time
 from hotline.services.sla import active_policies
 from hotline.services.sla_extension import APPROVED
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale, gettext, refresh
 
-from hotline.config import local_zone
+from hotline.config import local_time
 from hotline.domain.lifecycle import KIND_LABELS_VI, LABELS_VI, Kind, Status
 from hotline.domain.messages import CHANNEL_LABELS_VI, Channel
 from hotline.models import ROLE_LABELS_VI, Role
@@ -30,7 +30,7 @@ def select_locale() -> str:
 def localtime(value: datetime | None, fmt: str = "%H:%M %d/%m/%Y") -> str:
     if value is None:
         return ""
-    return value.astimezone(local_zone()).strftime(fmt)
+    return local_time(value, fmt)
 
 
 def _label(table: dict, enum_cls):
