@@ -69,6 +69,7 @@ class BulkLoad:
 
     def finish(self) -> None:
         """Wait for the index builds, put the foreign keys back, drop the stash; commits."""
+        self.status("finishing the index builds")
         for build in self.builds:
             build.result()
         _restore_keys(self.status, self.pool)
