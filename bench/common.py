@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
+LOGS = ROOT / "bench" / "logs"  # the servers' output during a run (not committed)
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
@@ -140,7 +141,12 @@ def gunicorn(app_spec: str, env: dict[str, str], workers: int | None = None):
     workers = workers or 2 * (os.cpu_count() or 1)
     cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
            "--backlog", "2048", "--log-level", "warning", app_spec]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env})
+    # The app's access log (a line per request, as in production) goes to a file: on the
+    # terminal it would bury the progress lines, and its scrolling costs the cores measured.
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log_path = LOGS / f"gunicorn-{app_spec.split(':')[0]}.log"
+    with open(log_path, "ab") as log:  # the server keeps its own copy of the file
+        proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -149,7 +155,7 @@ def gunicorn(app_spec: str, env: dict[str, str], workers: int | None = None):
                 break
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {proc.returncode}")
+                raise RuntimeError(f"gunicorn exited with {proc.returncode}: see {log_path}")
             time.sleep(0.2)
     try:
         yield base, proc
