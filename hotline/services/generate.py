@@ -31,7 +31,6 @@ from hotline.extensions import db
 from hotline.models import Area, Contact, Field, Ticket, TicketEvent
 from hotline.services import generate_bulk, memo, routing
 from hotline.services.calendar import get_calendar
-from hotline.services.generate_bulk import STASH  # noqa: F401  (where callers look for it)
 from hotline.services.generate_rows import (
     CONTACT_COLUMNS,
     EVENT_COLUMNS,

@@ -40,7 +40,7 @@ from flask import current_app
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
-from hotline.config import local_zone
+from hotline.config import local_time, local_zone
 from hotline.domain import codes, text
 from hotline.domain.errors import NotFound, PermissionDenied, ValidationError
 from hotline.domain.lifecycle import LABELS_VI, OPEN_STATUSES, Status
@@ -285,7 +285,7 @@ def service_notice(ticket: Ticket | None) -> str:
         return "Tổng đài đang phân loại và sẽ chuyển đến cơ quan có thẩm quyền trong giờ hành chính."
     if status in (Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED, Status.RESOLVED):
         agency = ticket.agency.name if ticket.agency else "cơ quan có thẩm quyền"
-        due = f", hạn xử lý {ticket.due_at.astimezone(local_zone()):%H:%M %d/%m/%Y}" if ticket.due_at else ""
+        due = f", hạn xử lý {local_time(ticket.due_at)}" if ticket.due_at else ""
         return f"{agency} đang xử lý{due}."
     if status == Status.WAITING_CITIZEN:
         return "Cơ quan xử lý đang chờ người phản ánh bổ sung thông tin."

@@ -13,7 +13,7 @@ from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.sla import DEFAULT_POLICIES, SlaPolicy, compute_deadlines
 from hotline.extensions import db
 from hotline.models import Contact, Ticket, TicketEvent
-from hotline.services import generate
+from hotline.services import generate, generate_bulk
 from hotline.services.generate_rows import (
     EVENT_COLUMNS,
     TICKET_COLUMNS,
@@ -108,7 +108,7 @@ def test_a_bulk_load_leaves_every_index_and_foreign_key_as_it_was(org, app):
     generate.generate(500, years=1, now=NOW, bulk_load=True)
     db.session.commit()
     assert sorted(db.session.scalars(SCHEMA)) == before
-    assert db.session.scalar(text("SELECT to_regclass(:t)"), {"t": generate.STASH}) is None
+    assert db.session.scalar(text("SELECT to_regclass(:t)"), {"t": generate_bulk.STASH}) is None
     # The keys were validated when they were put back: every event has its ticket.
     orphans = text("SELECT count(*) FROM ticket_events e LEFT JOIN tickets t ON t.id = e.ticket_id "
                    "WHERE t.id IS NULL")
@@ -133,13 +133,13 @@ def test_a_load_cut_short_is_finished_by_the_next_run(org, app):
     db.session.rollback()
     count = lambda model: db.session.scalar(select(func.count()).select_from(model))
     assert count(Ticket) == 300 and count(TicketEvent) == 0
-    assert db.session.scalar(text("SELECT to_regclass(:t)"), {"t": generate.STASH}) is not None
+    assert db.session.scalar(text("SELECT to_regclass(:t)"), {"t": generate_bulk.STASH}) is not None
     assert sorted(db.session.scalars(SCHEMA)) != before
     stages = []
     generate.generate(20, years=1, now=NOW, bulk_load=False, status=stages.append)
     db.session.commit()
     assert sorted(db.session.scalars(SCHEMA)) == before
-    assert db.session.scalar(text("SELECT to_regclass(:t)"), {"t": generate.STASH}) is None
+    assert db.session.scalar(text("SELECT to_regclass(:t)"), {"t": generate_bulk.STASH}) is None
     assert stages[0] == "writing the timelines of a load cut short"
     received = select(func.count(func.distinct(TicketEvent.ticket_id))).where(
         TicketEvent.type == "received")
