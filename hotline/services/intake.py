@@ -11,21 +11,26 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from hotline.config import local_zone
 from hotline.domain import codes, lifecycle, text
 from hotline.domain.errors import ValidationError
 from hotline.domain.lifecycle import OPEN_STATUSES, Kind, Status
-from hotline.domain.messages import (CHANNEL_LABELS_VI, Channel, ContactHandle, IncomingMessage,
-                                     IntakeResult)
+from hotline.domain.messages import (
+    CHANNEL_LABELS_VI,
+    Channel,
+    ContactHandle,
+    IncomingMessage,
+    IntakeResult,
+)
 from hotline.domain.sla import Priority
 from hotline.extensions import db
-from hotline.models import (Agency, Area, Contact, Field, InboundMessage, Ticket,
-                            utcnow)
+from hotline.models import Agency, Area, Contact, Field, InboundMessage, Ticket, utcnow
 from hotline.services import attachments as attachment_store
 from hotline.services import events, outbox, routing, sla
 
@@ -96,18 +101,31 @@ def _store_retrying(msg: IncomingMessage, clean: _Clean,
 
 def already_received(channel: str, external_id: str) -> IntakeResult | None:
     """What became of an earlier delivery of this message, or ``None`` for a new one."""
-    row = db.session.execute(
-        select(InboundMessage.ticket_id, InboundMessage.ticket_code, InboundMessage.status_token,
-               Ticket.code)
-        .outerjoin(Ticket, Ticket.id == InboundMessage.ticket_id)
-        .where(InboundMessage.channel == channel,
-               InboundMessage.external_id == external_id)).first()
-    if row is None:
-        return None
-    if row.ticket_id is None:  # staged, not processed yet
-        return IntakeResult(ticket_id=None, code=row.ticket_code, created=False, duplicate=True,
-                            threaded=False, pending=True, status_token=row.status_token)
-    return IntakeResult(ticket_id=row.ticket_id, code=row.code, created=False, duplicate=True,
+    row = db.session.connection().execute(
+        _received_statement(), {"channel": channel, "external_id": external_id}).first()
+    return redelivery(row.ticket_id, row.ticket_code, row.status_token, row.code) \
+        if row is not None else None
+
+
+@lru_cache(maxsize=1)
+def _received_statement():
+    # Built once and run on the session's connection: a redelivery burst (chat platforms
+    # resend what they think was missed) must not pay the ORM's per-call statement building.
+    inbound, tickets = InboundMessage.__table__, Ticket.__table__
+    return (select(inbound.c.ticket_id, inbound.c.ticket_code, inbound.c.status_token,
+                   tickets.c.code)
+            .select_from(inbound.outerjoin(tickets, tickets.c.id == inbound.c.ticket_id))
+            .where(inbound.c.channel == bindparam("channel"),
+                   inbound.c.external_id == bindparam("external_id")))
+
+
+def redelivery(ticket_id: int | None, staged_code: str | None, status_token: str | None,
+               ticket_code: str | None) -> IntakeResult:
+    """The answer to a message received before, from its ledger row (and its ticket's code)."""
+    if ticket_id is None:  # staged, not processed yet
+        return IntakeResult(ticket_id=None, code=staged_code, created=False, duplicate=True,
+                            threaded=False, pending=True, status_token=status_token)
+    return IntakeResult(ticket_id=ticket_id, code=ticket_code, created=False, duplicate=True,
                         threaded=False)
 
 

@@ -22,8 +22,21 @@ from functools import lru_cache
 
 from blinker import Namespace
 from flask import current_app
-from sqlalchemy import String, TextualSelect, bindparam, func, or_, select, text, update
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    String,
+    TextualSelect,
+    bindparam,
+    column,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 
+from hotline.database import is_postgres
 from hotline.domain.lifecycle import Status
 from hotline.domain.messages import (
     IncomingMessage,
@@ -55,8 +68,10 @@ def stage(msg: IncomingMessage) -> IntakeResult:
 
     The hot path is one INSERT … SELECT: it writes nothing for a redelivery (ON CONFLICT),
     an unknown or inactive field or area, or a code that a ticket or another staged report
-    holds (EXISTS), so a burst costs one round trip a message. Only when it writes nothing
-    do we look why — and refuse bad input with intake's own ``ValidationError``.
+    holds (EXISTS), so a burst costs one round trip a message. On PostgreSQL the same
+    statement also reads what became of a redelivered message's first delivery, so chat
+    platforms resending a burst cost one round trip a message too. Only when it writes and
+    finds nothing do we look why — and refuse bad input with intake's own ``ValidationError``.
     """
     if carries_files(msg):
         return intake.receive(msg)
@@ -65,11 +80,15 @@ def stage(msg: IncomingMessage) -> IntakeResult:
         if msg.force_new:
             msg = replace(msg, code=intake.new_code(clean.kind, clean.received_at),
                           status_token=secrets.token_urlsafe(16))
-        row_id = db.session.execute(*_insert_pending(msg, clean)).scalar()
-        if row_id is not None:
+        row = db.session.connection().execute(*_insert_pending(msg, clean)).first()
+        if row is not None and row.stored:
             message_staged.send(current_app._get_current_object())
             return IntakeResult(ticket_id=None, code=msg.code, created=False, duplicate=False,
                                 threaded=False, pending=True, status_token=msg.status_token)
+        if row is not None:  # PostgreSQL answered the redelivery in the same statement
+            return intake.redelivery(row.ticket_id, row.ticket_code, row.status_token, row.code)
+        # Nothing stored: a redelivery (SQLite, or a first delivery committed by another
+        # transaction while this statement ran), or bad input, or a code taken meanwhile.
         found = intake.already_received(clean.channel.value, clean.external_id)
         if found is not None:
             return found
@@ -79,17 +98,22 @@ def stage(msg: IncomingMessage) -> IntakeResult:
 
 
 def _insert_pending(msg: IncomingMessage, clean) -> tuple[TextualSelect, dict]:
-    """The staging INSERT and its parameters (the statement is built once per shape)."""
+    """The staging statement and its parameters (the statement is built once per shape).
+
+    Its one row, if any, says ``stored`` (true: the message is now staged) or, on
+    PostgreSQL, describes the first delivery of a redelivered message.
+    """
     params = {"channel": clean.channel.value, "external_id": clean.external_id,
               "received_at": clean.received_at, "stored_at": utcnow(),
               "payload": to_payload(msg), "ticket_code": msg.code,
               "status_token": msg.status_token, "field_code": msg.field_code,
               "area_code": msg.area_code}
-    return _insert_statement(bool(msg.field_code), bool(msg.area_code), bool(msg.code)), params
+    return _insert_statement(bool(msg.field_code), bool(msg.area_code), bool(msg.code),
+                             is_postgres()), params
 
 
-@lru_cache(maxsize=8)
-def _insert_statement(field: bool, area: bool, code: bool) -> TextualSelect:
+@lru_cache(maxsize=16)
+def _insert_statement(field: bool, area: bool, code: bool, postgres: bool) -> TextualSelect:
     # Plain SQL that PostgreSQL and SQLite (3.35+) read alike; the WHERE also lets SQLite
     # parse INSERT … SELECT … ON CONFLICT.
     conditions = ["TRUE"]
@@ -106,17 +130,35 @@ def _insert_statement(field: bool, area: bool, code: bool) -> TextualSelect:
                                                    "stored_at", "payload", "ticket_code",
                                                    "status_token")}
     types.update(field_code=String(), area_code=String())
-    sql = ("INSERT INTO inbound_messages (channel, external_id, received_at, stored_at, state,"
-           " payload, ticket_code, status_token, attempts)"
-           " SELECT :channel, :external_id, :received_at, :stored_at, 'pending', :payload,"
-           " :ticket_code, :status_token, 0"
-           f" WHERE {' AND '.join(conditions)}"
-           " ON CONFLICT (channel, external_id) DO NOTHING RETURNING id")
+    insert = ("INSERT INTO inbound_messages (channel, external_id, received_at, stored_at,"
+              " state, payload, ticket_code, status_token, attempts)"
+              " SELECT :channel, :external_id, :received_at, :stored_at, 'pending', :payload,"
+              " :ticket_code, :status_token, 0"
+              f" WHERE {' AND '.join(conditions)}"
+              " ON CONFLICT (channel, external_id) DO NOTHING")
+    if postgres:
+        # The redelivery's first delivery, read by the same statement when nothing was
+        # inserted. Its snapshot cannot see a first delivery that another transaction
+        # committed while the ON CONFLICT waited for it: then no row, and stage() asks again.
+        sql = (f"WITH staged AS ({insert} RETURNING id)"
+               " SELECT TRUE AS stored, NULL AS ticket_id, NULL AS ticket_code,"
+               " NULL AS status_token, NULL AS code FROM staged"
+               " UNION ALL"
+               " SELECT FALSE, m.ticket_id, m.ticket_code, m.status_token, t.code"
+               " FROM inbound_messages m LEFT JOIN tickets t ON t.id = m.ticket_id"
+               " WHERE m.channel = :channel AND m.external_id = :external_id"
+               " AND NOT EXISTS (SELECT 1 FROM staged)")
+    else:
+        sql = f"{insert} RETURNING TRUE AS stored"
     # Typed parameters: dates and JSON bind as such, and PostgreSQL casts every string alike.
-    # The declared result column lets SQLAlchemy keep the result's metadata with the
+    # The declared result columns let SQLAlchemy keep the result's metadata with the
     # compiled statement instead of reading the cursor's description on every insert.
+    columns = [column("stored", Boolean)]
+    if postgres:
+        columns += [column("ticket_id", Integer), column("ticket_code", String),
+                    column("status_token", String), column("code", String)]
     return text(sql).bindparams(*(bindparam(name, type_=type_) for name, type_ in types.items()
-                                  if f":{name}" in sql)).columns(table.c.id)
+                                  if f":{name}" in sql)).columns(*columns)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ from hotline.services import public, staging
 from hotline.services.admin import ops
 from hotline.services.admin.audit import Actor
 from tests.factories import message
+from tests.staff_fixtures import QueryCounter
 
 
 def count(model) -> int:
@@ -151,6 +153,50 @@ def test_a_message_that_keeps_failing_is_kept_retried_and_shown(org, make_user):
     assert (row.state, row.attempts) == ("pending", 0)
     audit = db.session.scalar(select(AuditLog).where(AuditLog.entity == "inbound_message"))
     assert audit.action == "retry" and audit.after == {"count": 1}
+
+
+def test_a_redelivery_is_answered_by_the_staging_statement_itself_on_postgresql(org):
+    first = stage(chat(1, "Cống thoát nước bị tắc."))
+    with QueryCounter() as counter:
+        again = staging.stage(chat(1, "Cống thoát nước bị tắc."))
+    db.session.commit()
+    assert again.duplicate and again.pending and again.status_token == first.status_token
+    # A burst of redeliveries (a chat platform resending) costs one round trip a message;
+    # SQLite, without INSERT in a WITH, asks a second time.
+    assert counter.count == (1 if db.engine.dialect.name == "postgresql" else 2)
+    assert count(InboundMessage) == 1
+
+
+def test_a_redelivery_racing_its_first_delivery_gets_the_first_answer(app, org):
+    """The redelivery waits for the first delivery's transaction, then finds its row."""
+    first_staged, results, errors = threading.Event(), [], []
+
+    def deliver(wait_for_other: bool):
+        with app.app_context():
+            try:
+                if wait_for_other:
+                    first_staged.wait(10)
+                results.append(staging.stage(web_report(7)))
+                if not wait_for_other:
+                    first_staged.set()
+                    time.sleep(0.5)  # the other is now waiting on this transaction
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - asserted below
+                errors.append(exc)
+                first_staged.set()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=deliver, args=(n == 1,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and len(results) == 2
+    first, again = results
+    assert not first.duplicate and again.duplicate and again.pending
+    assert (again.code, again.status_token) == (first.code, first.status_token)
+    assert count(InboundMessage) == 1
 
 
 def test_two_drainers_at_once_make_each_ticket_once(app, org):
