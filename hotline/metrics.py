@@ -96,6 +96,25 @@ def metrics():
     return Response(generate_latest(_scrape_registry()), mimetype=CONTENT_TYPE_LATEST)
 
 
+# The labelled children, by label values: ``labels()`` checks and locks on every call.
+_latency: dict[tuple[str, str], Histogram] = {}
+_requests: dict[tuple[str, str, int], Counter] = {}
+
+
+def observe(method: str, endpoint: str, status: int, seconds: float) -> None:
+    """Count one answered request and its duration."""
+    key = (method, endpoint)
+    latency = _latency.get(key)
+    if latency is None:
+        latency = _latency[key] = LATENCY.labels(method, endpoint)
+    latency.observe(seconds)
+    counter = _requests.get((method, endpoint, status))
+    if counter is None:
+        counter = _requests[(method, endpoint, status)] = REQUESTS.labels(method, endpoint,
+                                                                          str(status))
+    counter.inc()
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
@@ -106,9 +125,9 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _observe(response):
         started = g.pop("metrics_started", None)
-        if started is not None and request.endpoint != "metrics.metrics":
+        endpoint = request.endpoint
+        if started is not None and endpoint != "metrics.metrics":
             # The endpoint name, never the raw path: ticket codes would explode the label set.
-            endpoint = request.endpoint or "unmatched"
-            LATENCY.labels(request.method, endpoint).observe(time.perf_counter() - started)
-            REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+            observe(request.method, endpoint or "unmatched", response.status_code,
+                    time.perf_counter() - started)
         return response

@@ -77,7 +77,10 @@ def init_app(app: Flask) -> None:
         # would stick. The language belongs to the request.
         refresh()
         # Remember ?lang= even when the response renders nothing (a sign-in redirect).
-        select_locale()
+        # Other requests choose their language only if they render something: an API
+        # call or a webhook never opens the session for it.
+        if "lang" in request.args:
+            select_locale()
 
     @app.context_processor
     def _globals():

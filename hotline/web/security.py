@@ -28,6 +28,15 @@ class CookieSessions(SecureCookieSessionInterface):
             cached = self._cached = (keys, super().get_signing_serializer(app))
         return cached[1]
 
+    def save_session(self, app: Flask, session, response: Response) -> None:
+        # An API call or a webhook has an empty session nobody changed: nothing to set or
+        # delete, so skip reading the seven cookie settings Flask reads first.
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
+
 
 def init_app(app: Flask) -> None:
     app.session_interface = CookieSessions()

@@ -132,6 +132,27 @@ def test_metrics_need_the_bearer_token(client, receive, app_config):
     assert "/metrics" not in re.findall(r'endpoint="([^"]+)"', body)
 
 
+@pytest.mark.parametrize("app_config", [{"METRICS_TOKEN": TOKEN}])
+def test_metrics_count_every_answered_request_by_endpoint_and_status(client, app_config):
+    def scrape() -> dict[str, float]:
+        body = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).get_data(
+            as_text=True)
+        return {m.group(1): float(m.group(2)) for m in re.finditer(
+            r'^(hotline_http_request(?:s_total|_duration_seconds_count)\{[^}]*\}) (\S+)$',
+            body, re.M)}
+
+    ok = 'hotline_http_requests_total{endpoint="health.healthz",method="GET",status="200"}'
+    missing = 'hotline_http_requests_total{endpoint="unmatched",method="GET",status="404"}'
+    timed = 'hotline_http_request_duration_seconds_count{endpoint="health.healthz",method="GET"}'
+    before = scrape()
+    for _ in range(3):
+        client.get("/healthz")
+    client.get("/no-such-page")
+    after = scrape()
+    assert after[ok] - before.get(ok, 0) == 3 and after[timed] - before.get(timed, 0) == 3
+    assert after[missing] - before.get(missing, 0) == 1
+
+
 @pytest.mark.parametrize("app_config", [{"PROXY_COUNT": 1}])
 def test_behind_nginx_the_client_address_is_the_forwarded_one(client, make_user, app_config):
     from sqlalchemy import select
