@@ -18,6 +18,7 @@ import json
 import os
 import random
 import re
+import statistics
 import time
 import uuid
 from datetime import timedelta
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from bench.common import (Measurement, gunicorn, measure, print_table, progress, rq_worker,
                           scratch_database, timed, write_results)
-from bench.load import run_load
+from bench.load import LoadResult, run_load
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 TELEGRAM_SECRET = "bench-telegram-secret"
@@ -241,13 +242,15 @@ def server_env(url: str) -> dict[str, str]:
             "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")}
 
 
-def http_runs(url: str, size: int, ctx: dict, total: int, concurrency: int) -> list[Measurement]:
+def http_runs(url: str, size: int, ctx: dict, total: int, concurrency: int,
+              slices: int = 8) -> list[Measurement]:
     """Intake over HTTP against gunicorn, beside the bare single-INSERT baseline.
 
-    Both servers run side by side and the baseline is measured right before and after
-    each intake run: every ratio is read against the baseline of the same minutes (a
-    shared two-core machine drifts by a factor of two over a run; one baseline at the
-    start made the ratios noise).
+    Both servers run side by side. Each door's ``total`` requests go in ``slices`` slices,
+    each paired with a slice of the baseline sent right before or after it (alternately):
+    the ratio is the median of the pairs' ratios. A shared two-core machine drifts within
+    seconds; one baseline before and after a whole run let one noisy neighbour's burst
+    move a door's ratio by a quarter.
     """
     from sqlalchemy import create_engine, text
     out: list[Measurement] = []
@@ -287,12 +290,6 @@ def http_runs(url: str, size: int, ctx: dict, total: int, concurrency: int) -> l
     with gunicorn("bench.baseline_app:create_app()", env) as (plain, _), \
             gunicorn("bench.app:create_app()", env) as (base, proc):
         baselines: list = []
-
-        def baseline_run():
-            res = run_load(plain, insert, total=total, concurrency=concurrency)
-            baselines.append(res)
-            return res.throughput
-
         run_load(plain, insert, total=WARMUP, concurrency=16)
         # Each worker's first requests import and compile templates and catalogs: warm up
         # every kind of request first (those messages are drained before the runs).
@@ -302,32 +299,39 @@ def http_runs(url: str, size: int, ctx: dict, total: int, concurrency: int) -> l
                  ok_statuses=(200, 201, 302))
         settle(f"%{warm}%", 0)
         marker = uuid.uuid4().hex[:8]
-        open311, webform, telegram = _intake_requests(ctx, marker, size, total // 2)
-        runs = [("intake: Open311 POST requests", open311, f"%{marker}-%", total),
-                ("intake: public web form POST", webform, f"%{marker}w%", total),
-                ("Telegram webhook (50 % duplicates)", telegram, f"%{marker}t%", total // 2)]
-        before = baseline_run()
+        open311, webform, telegram = _intake_requests(ctx, marker, size, 10**9)
+        piece = max(total // slices, concurrency)
+        half = piece // 2
+
+        def redelivered(i):
+            # Each slice sends its half of new updates, then sends them all again.
+            k, j = divmod(i, piece)
+            return telegram(k * half + j % half)
+
+        runs = [("intake: Open311 POST requests", open311, f"%{marker}-%", piece * slices),
+                ("intake: public web form POST", webform, f"%{marker}w%", piece * slices),
+                ("Telegram webhook (50 % duplicates)", redelivered, f"%{marker}t%",
+                 half * slices)]
         intake: list[Measurement] = []
         for name, make, pattern, expected in runs:
-            res = run_load(base, make, total=total, concurrency=concurrency,
-                           ok_statuses=(200, 201, 302, 303))
-            after = baseline_run()
+            res, pairs = _paired_slices(plain, insert, base, make, slices=slices, piece=piece,
+                                        concurrency=concurrency, baselines=baselines)
             m = measure(name, size, res.latencies)
             m.throughput_rps, m.errors = round(res.throughput, 1), res.errors
-            adjacent = (before + after) / 2
+            ratios = sorted(door / plain_rps for door, plain_rps in pairs)
             m.extra = {"statuses": res.statuses, **({"expected": expected}
-                                                   if expected != total else {}),
+                                                   if expected != piece * slices else {}),
                        **settle(pattern, expected),
-                       "baseline_adjacent_rps": round(adjacent, 1),
-                       "vs_baseline": round(res.throughput / adjacent, 2)}
+                       "baseline_adjacent_rps": round(sum(p for _, p in pairs) / len(pairs), 1),
+                       "vs_baseline": round(statistics.median(ratios), 2),
+                       "vs_baseline_slices": [round(r, 2) for r in ratios]}
             intake.append(m)
-            before = after
         every = [x for res in baselines for x in res.latencies]
         baseline = measure("baseline: bare Flask single-row INSERT", size, every)
         baseline.throughput_rps = round(sum(len(r.latencies) for r in baselines)
                                         / sum(r.seconds for r in baselines), 1)
         baseline.errors = sum(r.errors for r in baselines)
-        baseline.extra = {"runs_rps": [round(r.throughput, 1) for r in baselines]}
+        baseline.extra = {"slices_rps": [round(r.throughput, 1) for r in baselines]}
         out += [baseline, *intake]
 
         # Memory of the web workers while serving: warmed up first, then RSS after each
@@ -367,6 +371,39 @@ def _intake_requests(ctx: dict, marker: str, size: int, distinct: int):
                 {"Content-Type": "application/json",
                  "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
     return open311, webform, telegram
+
+
+def _paired_slices(plain: str, insert, base: str, make, *, slices: int, piece: int,
+                   concurrency: int, baselines: list):
+    """``slices`` slices of ``piece`` requests to ``base``, each beside a baseline slice
+    (before it, then after it, alternately). Returns the door's whole load result and the
+    (door, baseline) throughput of each pair; the baseline slices go to ``baselines``."""
+    door = LoadResult()
+    pairs = []
+    for k in range(slices):
+        def door_slice(k=k):
+            res = run_load(base, lambda i: make(k * piece + i), total=piece,
+                           concurrency=concurrency, ok_statuses=(200, 201, 302, 303))
+            door.latencies += res.latencies
+            door.errors += res.errors
+            door.seconds += res.seconds
+            for status, n in res.statuses.items():
+                door.statuses[status] = door.statuses.get(status, 0) + n
+            return res.throughput
+
+        def plain_slice():
+            res = run_load(plain, insert, total=piece, concurrency=concurrency)
+            baselines.append(res)
+            return res.throughput
+
+        if k % 2:
+            d = door_slice()
+            p = plain_slice()
+        else:
+            p = plain_slice()
+            d = door_slice()
+        pairs.append((d, p))
+    return door, pairs
 
 
 def published_code(engine) -> str | None:
