@@ -101,7 +101,7 @@ def _store_retrying(msg: IncomingMessage, clean: _Clean,
 
 def already_received(channel: str, external_id: str) -> IntakeResult | None:
     """What became of an earlier delivery of this message, or ``None`` for a new one."""
-    row = db.session.connection().execute(
+    row = db.session.execute(
         _received_statement(), {"channel": channel, "external_id": external_id}).first()
     return redelivery(row.ticket_id, row.ticket_code, row.status_token, row.code) \
         if row is not None else None
@@ -109,8 +109,8 @@ def already_received(channel: str, external_id: str) -> IntakeResult | None:
 
 @lru_cache(maxsize=1)
 def _received_statement():
-    # Built once and run on the session's connection: a redelivery burst (chat platforms
-    # resend what they think was missed) must not pay the ORM's per-call statement building.
+    # Built once: a redelivery burst (chat platforms resend what they think was missed)
+    # must not pay for building an ORM select on every call.
     inbound, tickets = InboundMessage.__table__, Ticket.__table__
     return (select(inbound.c.ticket_id, inbound.c.ticket_code, inbound.c.status_token,
                    tickets.c.code)

@@ -80,7 +80,7 @@ def stage(msg: IncomingMessage) -> IntakeResult:
         if msg.force_new:
             msg = replace(msg, code=intake.new_code(clean.kind, clean.received_at),
                           status_token=secrets.token_urlsafe(16))
-        row = db.session.connection().execute(*_insert_pending(msg, clean)).first()
+        row = db.session.execute(*_insert_pending(msg, clean)).first()
         if row is not None and row.stored:
             message_staged.send(current_app._get_current_object())
             return IntakeResult(ticket_id=None, code=msg.code, created=False, duplicate=False,
