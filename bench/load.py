@@ -28,6 +28,14 @@ class LoadResult:
     def throughput(self) -> float:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
 
+    def add(self, other: LoadResult) -> None:
+        """Count ``other`` (a later run against the same server) in this one."""
+        self.latencies += other.latencies
+        self.errors += other.errors
+        self.seconds += other.seconds
+        for status, n in other.statuses.items():
+            self.statuses[status] = self.statuses.get(status, 0) + n
+
 
 def run_load(base_url: str, make_request: Callable[[int], RequestSpec], *, total: int,
              concurrency: int = 64, max_seconds: float = 120.0, ok_statuses=(200, 201, 202),

@@ -136,10 +136,14 @@ def _insert_statement(field: bool, area: bool, code: bool, postgres: bool) -> Te
               " :ticket_code, :status_token, 0"
               f" WHERE {' AND '.join(conditions)}"
               " ON CONFLICT (channel, external_id) DO NOTHING")
+    columns = [column("stored", Boolean)]
     if postgres:
         # The redelivery's first delivery, read by the same statement when nothing was
-        # inserted. Its snapshot cannot see a first delivery that another transaction
-        # committed while the ON CONFLICT waited for it: then no row, and stage() asks again.
+        # inserted (the columns of intake.already_received, which SQLite asks separately).
+        # Its snapshot cannot see a first delivery that another transaction committed
+        # while the ON CONFLICT waited for it: then no row, and stage() asks again.
+        columns += [column("ticket_id", Integer), column("ticket_code", String),
+                    column("status_token", String), column("code", String)]
         sql = (f"WITH staged AS ({insert} RETURNING id)"
                " SELECT TRUE AS stored, NULL AS ticket_id, NULL AS ticket_code,"
                " NULL AS status_token, NULL AS code FROM staged"
@@ -153,10 +157,6 @@ def _insert_statement(field: bool, area: bool, code: bool, postgres: bool) -> Te
     # Typed parameters: dates and JSON bind as such, and PostgreSQL casts every string alike.
     # The declared result columns let SQLAlchemy keep the result's metadata with the
     # compiled statement instead of reading the cursor's description on every insert.
-    columns = [column("stored", Boolean)]
-    if postgres:
-        columns += [column("ticket_id", Integer), column("ticket_code", String),
-                    column("status_token", String), column("code", String)]
     return text(sql).bindparams(*(bindparam(name, type_=type_) for name, type_ in types.items()
                                   if f":{name}" in sql)).columns(*columns)
 
