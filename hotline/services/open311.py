@@ -270,7 +270,7 @@ def create_request(form: Mapping[str, object], *, idempotency_key: str | None = 
         lat=lat, lon=lon, attachments=attachments, force_new=True,
         # Apps have no consent box of their own: the moderator still decides what is published.
         consent_publish=True)
-    result = staging.stage(msg)
+    result = staging.stage(msg, alone=True)
     ticket = None if result.pending else db.session.get(Ticket, result.ticket_id)
     return {"service_request_id": result.code, "service_notice": service_notice(ticket),
             "account_id": None}

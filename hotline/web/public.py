@@ -170,7 +170,7 @@ def submit():
             privacy_requested=post.privacy_requested, force_new=True)
         # Staged: the citizen gets the code at once, the intake drain routes it (a report
         # with photos is received in this request, its files stored with it).
-        result = staging.stage(msg)
+        result = staging.stage(msg, alone=True)
     except submission.Invalid as exc:
         return _refused(exc.errors)
     except ValidationError as exc:

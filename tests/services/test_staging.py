@@ -89,12 +89,40 @@ def test_redelivery_gets_the_first_answer_pending_or_done(org):
     ({"contact": ContactHandle(phone="12")}, "invalid_phone"),
     ({"lat": 91.0, "lon": 106.0}, "invalid_location"),
 ])
-def test_bad_input_is_refused_at_once_and_nothing_is_stored(org, override, code):
+@pytest.mark.parametrize("alone", [False, True])
+def test_bad_input_is_refused_at_once_and_nothing_is_stored(org, override, code, alone):
     with pytest.raises(ValidationError) as err:
-        staging.stage(web_report(**override))
+        staging.stage(web_report(**override), alone=alone)
     assert err.value.code == code and err.value.message
     db.session.rollback()
     assert count(InboundMessage) == 0 and count(Ticket) == 0
+
+
+def test_a_lone_report_commits_at_once_on_a_connection_of_its_own(org):
+    """An Open311 POST or a web form post writes nothing else: its one INSERT commits before
+    the answer, without an ORM transaction to begin, commit and close."""
+    db.session.commit()  # nothing of the fixtures' left open
+    with QueryCounter() as counter:
+        result = staging.stage(web_report(), alone=True)
+    assert result.pending and counter.count == 1
+    assert not db.session().in_transaction()
+    with db.engine.connect() as other:  # durable already: another connection sees it
+        assert other.execute(select(InboundMessage.ticket_code).where(
+            InboundMessage.external_id == "web:form-1")).scalar() == result.code
+    again = staging.stage(web_report(), alone=True)
+    assert again.duplicate and (again.code, again.status_token) == (result.code, result.status_token)
+    db.session.commit()
+    assert count(InboundMessage) == 1
+
+
+def test_a_lone_report_joins_the_transaction_a_lookup_opened(org):
+    # A cache miss read the API key or the field first: the INSERT joins that transaction
+    # (on SQLite, a second one beside it would wait on its write lock).
+    db.session.scalar(select(Field.id).limit(1))
+    result = staging.stage(web_report(), alone=True)
+    assert result.pending and db.session().in_transaction()
+    db.session.rollback()
+    assert count(InboundMessage) == 0
 
 
 def test_chat_messages_are_drained_in_order_so_a_follow_up_threads(org):

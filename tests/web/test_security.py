@@ -43,6 +43,19 @@ def test_production_adds_hsts_and_secure_cookies():
     assert resp.headers["Content-Security-Policy"] == CSP
 
 
+def test_a_header_a_view_sets_itself_is_kept_not_doubled():
+    from flask import Flask
+
+    from hotline.web import security
+    app = Flask(__name__)
+    security.init_app(app)
+    app.add_url_rule("/framed", "framed", lambda: ("ok", 200, {"x-frame-options": "SAMEORIGIN"}))
+    resp = app.test_client().get("/framed")
+    assert resp.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert resp.headers["Content-Security-Policy"] == CSP
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+
+
 def test_templates_have_no_inline_scripts_or_styles():
     """The CSP has no 'unsafe-inline': an inline script or style would silently not run."""
     offenders = []
