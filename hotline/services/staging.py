@@ -36,6 +36,7 @@ from sqlalchemy import (
     update,
 )
 
+from hotline import tx
 from hotline.database import is_postgres
 from hotline.domain.lifecycle import Status
 from hotline.domain.messages import (
@@ -104,7 +105,7 @@ def stage(msg: IncomingMessage, *, alone: bool = False) -> IntakeResult:
 
 
 def _execute(statement: TextualSelect, params: dict, *, alone: bool):
-    if alone and not db.session().in_transaction():
+    if alone and not tx.in_transaction():
         # Its own transaction: committed when this block ends, before the sender's answer.
         # (On SQLite, opening it beside an open session transaction would wait on its lock.)
         with db.engine.begin() as conn:
