@@ -61,7 +61,8 @@ BACKOFF_SECONDS = (10, 30, 60, 300, 900, 1800, 3600)
 
 
 def stage(msg: IncomingMessage, *, alone: bool = False) -> IntakeResult:
-    """Store ``msg`` for the drainer (flushed, not committed) and say what the sender is told.
+    """Store ``msg`` for the drainer and say what the sender is told: flushed in the caller's
+    transaction, or committed at once when ``alone`` finds none open.
 
     ``alone``: the message is all the caller writes (an Open311 POST, a web form post).
     Then, if the request has no transaction open yet, the staging INSERT runs and commits
