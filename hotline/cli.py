@@ -24,6 +24,8 @@ def init_app(app: Flask) -> None:
     cli_reports.init_app(app)
     from hotline import cli_public
     cli_public.init_app(app)
+    from hotline import cli_areas
+    cli_areas.init_app(app)
 
 
 def _fail(exc: HotlineError) -> None:

@@ -23,8 +23,28 @@ class Area(db.Model):
     # "/1/7/42/": the ids from the root down to this node, for subtree queries in one index scan.
     path: Mapped[str] = mapped_column(String(400), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The official type as written ("Phường", "Xã", "Đặc khu", "Huyện"...): level says how deep.
+    unit_type: Mapped[str | None] = mapped_column(String(32))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    area_km2: Mapped[float | None] = mapped_column(Float)
+    # The day the unit ceased to exist (a reorganisation); None while it is in force.
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    # The unit of today's tree that took it over (for a split, the one the reform names first).
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    # A GeoJSON geometry (Polygon/MultiPolygon, lon-lat) and its bounding box, when loaded.
+    boundary: Mapped[dict | None] = mapped_column(JSON)
+    min_lat: Mapped[float | None] = mapped_column(Float)
+    min_lon: Mapped[float | None] = mapped_column(Float)
+    max_lat: Mapped[float | None] = mapped_column(Float)
+    max_lon: Mapped[float | None] = mapped_column(Float)
 
-    parent: Mapped[Area | None] = relationship(remote_side=[id])
+    parent: Mapped[Area | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    successor: Mapped[Area | None] = relationship(remote_side=[id], foreign_keys=[successor_id])
+
+    @property
+    def historical(self) -> bool:
+        return self.valid_to is not None
 
 
 class Agency(db.Model):

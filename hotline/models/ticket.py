@@ -35,6 +35,10 @@ FIRST_RESPONSE_PENDING = ("sla_state IN ('on_track', 'due_soon', 'overdue') "
                           "AND accepted_at IS NULL AND first_response_breached_at IS NULL")
 
 
+# Published tickets with a point (the public map's partial index predicate).
+MAPPED = "published_at IS NOT NULL AND lat IS NOT NULL"
+
+
 class Ticket(db.Model):
     """One phiếu: a citizen's report, request or question and everything done about it."""
 
@@ -51,6 +55,9 @@ class Ticket(db.Model):
     search_text: Mapped[str] = mapped_column(Text)
     field_id: Mapped[int | None] = mapped_column(ForeignKey("fields.id"))
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    # The unit of today's tree when ``area_id`` is a former unit (the ticket was handled under
+    # it): reports by the current tree read ``coalesce(current_area_id, area_id)``.
+    current_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
     address: Mapped[str | None] = mapped_column(String(400))
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
@@ -103,7 +110,8 @@ class Ticket(db.Model):
 
     contact: Mapped[Contact | None] = relationship()
     field: Mapped[Field | None] = relationship()
-    area: Mapped[Area | None] = relationship()
+    area: Mapped[Area | None] = relationship(foreign_keys=[area_id])
+    current_area: Mapped[Area | None] = relationship(foreign_keys=[current_area_id])
     agency: Mapped[Agency | None] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
 
@@ -130,6 +138,11 @@ class Ticket(db.Model):
         Index("ix_tickets_received", "received_at", "id"),
         Index("ix_tickets_contact_open", "contact_id", "channel", "status"),
         Index("ix_tickets_field_area", "field_id", "area_id"),
+        # A reorganisation finds the tickets of a former unit without a scan.
+        Index("ix_tickets_area", "area_id"),
+        # The public map: published points by time, aggregated on a grid without the heap.
+        Index("ix_tickets_published_point", "published_at", "lat", "lon", "field_id",
+              postgresql_where=text(MAPPED), sqlite_where=text(MAPPED)),
         Index("ix_tickets_published", "published_at", "id",
               postgresql_where=text("published_at IS NOT NULL"),
               sqlite_where=text("published_at IS NOT NULL")),

@@ -1,0 +1,57 @@
+"""``flask areas …``: official area trees, boundaries, reorganisations, address lookups."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from hotline.domain.errors import HotlineError
+from hotline.services.admin.audit import Actor
+from hotline.tx import commit
+
+areas_cli = AppGroup("areas", help="Administrative units: official trees, reorganisations.")
+CLI = Actor(user=None, label="cli")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(areas_cli)
+
+
+class _Bar:
+    """A click progress bar fed by (done, total) callbacks."""
+
+    def __init__(self, label: str):
+        self.label, self.bar, self.shown = label, None, 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+@areas_cli.command("import-official")
+@click.option("--province", required=True, help='Current province, e.g. "Đồng Nai" or 75.')
+@click.option("--legacy/--no-legacy", default=True, show_default=True,
+              help="Also load the former (pre-1 July 2025) units merged into it, as history.")
+@click.option("--legacy-province", "legacy_provinces", multiple=True,
+              help='Only these former provinces, e.g. "Bình Phước" (repeatable).')
+def import_official(province: str, legacy: bool, legacy_provinces: tuple[str, ...]) -> None:
+    """Load a province's official two-level tree (codes, names, types, centroids)."""
+    from hotline.services import area_trees
+    bar = _Bar("Areas")
+    try:
+        result = area_trees.import_official(CLI, province, legacy=legacy,
+                                            legacy_provinces=list(legacy_provinces),
+                                            progress=bar)
+    except HotlineError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        bar.close()
+    commit()
+    click.echo(result.describe())
