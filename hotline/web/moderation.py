@@ -7,17 +7,13 @@ photos to publish as EXIF-free copies. Manager role only.
 """
 from __future__ import annotations
 
-import os
-
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -31,6 +27,7 @@ from hotline.extensions import db
 from hotline.models import Attachment
 from hotline.services import publication
 from hotline.tx import commit
+from hotline.web import files
 from hotline.web.public_forms import ModerationForm, UnpublishForm
 
 bp = Blueprint("moderation", __name__, url_prefix="/manager/publication")
@@ -94,16 +91,13 @@ def unpublish(code):
 
 @bp.get("/<code>/photos/<int:attachment_id>")
 def photo(code, attachment_id):
-    """An original photo, for the moderator's eyes only (EXIF and all)."""
+    """An original photo, for the moderator's eyes only, re-encoded by the server."""
     ticket = publication.get_for_moderation(current_user, code)
     row = db.session.scalar(select(Attachment).where(Attachment.id == attachment_id,
                                                      Attachment.ticket_id == ticket.id,
                                                      Attachment.storage_key.is_not(None)))
     if row is None:
         abort(404)
-    path = os.path.join(current_app.config["UPLOAD_FOLDER"], row.storage_key)
-    if not os.path.exists(path):
-        abort(404)
-    response = send_file(path, mimetype=row.content_type, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    # Re-encoded for display: an original is whatever the citizen sent, under the type
+    # they declared; what does not decode as an image is a download.
+    return files.reencoded_image(row.storage_key, row.filename)

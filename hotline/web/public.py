@@ -7,7 +7,6 @@ honeypot field and a per-IP limit instead of a CAPTCHA.
 """
 from __future__ import annotations
 
-import os
 import uuid
 
 from flask import (
@@ -20,7 +19,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -36,6 +34,7 @@ from hotline.models import Ticket, utcnow
 from hotline.services import events, staging
 from hotline.services import public as public_service
 from hotline.tx import commit
+from hotline.web import files
 from hotline.web import public_submit as submission
 from hotline.web.filters import localtime
 from hotline.web.public_forms import RatingForm, ResultsFilterForm, StatusForm, SubmitForm, choices
@@ -337,9 +336,5 @@ def result_photo(code, photo_id):
     photo = public_service.public_photo(code, photo_id)
     if photo is None:
         abort(404)
-    path = os.path.join(current_app.config["UPLOAD_FOLDER"], photo.storage_key)
-    if not os.path.exists(path):
-        abort(404)
-    return send_file(path, mimetype=photo.content_type, max_age=3600,
-                     download_name=photo.filename)
-
+    # Published copies are the server's own re-encoding (publication.public_copy).
+    return files.server_image(photo.storage_key, photo.filename, cache="public, max-age=3600")
