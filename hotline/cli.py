@@ -26,6 +26,8 @@ def init_app(app: Flask) -> None:
     cli_public.init_app(app)
     from hotline import cli_areas
     cli_areas.init_app(app)
+    from hotline import cli_triage
+    cli_triage.init_app(app)
 
 
 def _fail(exc: HotlineError) -> None:
