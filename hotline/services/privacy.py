@@ -1,16 +1,19 @@
 """Citizens' personal data: retention, a citizen's access and erasure requests, export logging.
 
-Decree 13/2023/NĐ-CP asks that personal data be kept no longer than needed and
-that a data subject can see and erase theirs. What anonymising a ticket keeps
-and removes (the statistics stay true, the person is gone):
+Law 91/2025/QH15 on personal data protection and Decree 356/2025/NĐ-CP ask that
+personal data be kept no longer than needed and that a data subject can see and
+erase theirs. What anonymising a ticket keeps and removes (the statistics stay
+true, the person is gone; :mod:`hotline.services.anonymise` does it):
 
 - kept: code, kind, channel, field, area, agency, statuses, every date, SLA
-  figures, the published summary and the public result (already moderated);
+  figures, the published summary and the public result (moderated, and scrubbed
+  again of the person's identifiers);
 - removed: the contact's name, phone, e-mail and chat ids (once none of their
   tickets is still within retention), the free-text title and description
   (replaced by the public summary when there is one), the street address,
   the rating comment, the internal result text (replaced by the public
-  result), citizen messages in the timeline, outbox recipients and texts,
+  result), citizen messages in the timeline, the person's identifiers in every
+  staff note, outbox recipients and texts, staged and raw intake payloads,
   attachment files (deleted from disk; the rows keep only the content type);
 - coarsened: latitude/longitude rounded to 2 decimals (about 1 km), enough for
   a heat map by ward, not enough to find a house.
@@ -21,52 +24,43 @@ repeats) and an ``anonymised`` event that says it happened, not what was there.
 from __future__ import annotations
 
 import json
-import os
-import re
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import and_, delete, exists, or_, select, update
 
 from hotline.domain import text
+from hotline.domain.erasure import Identity, Scrubber
 from hotline.domain.errors import NotFound, ValidationError
 from hotline.extensions import db
 from hotline.models import (
     Agency,
     Area,
     Attachment,
+    CallEvent,
     Contact,
     Field,
-    OutboxMessage,
     Ticket,
     TicketAnonymisation,
     TicketEvent,
     utcnow,
 )
 from hotline.services.admin.audit import Actor, record
-
-PLACEHOLDER = "(Nội dung đã được ẩn danh.)"
-TITLE_PLACEHOLDER = "(Phiếu đã ẩn danh)"
-REDACTED_NOTE = "(Đã ẩn danh)"
-REDACTED_RECIPIENT = "(ẩn danh)"
-COORD_DECIMALS = 2
-CITIZEN_EVENT_TYPES = ("citizen_message", "location", "citizen_replied", "rating")
-
-_PHONE = re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.\-]?\d){8,10}(?!\d)")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_ID_NUMBER = re.compile(r"(?<!\d)(?:\d{12}|\d{9})(?!\d)")
+from hotline.services.anonymise import (  # noqa: F401 - the retention API's names
+    PLACEHOLDER,
+    REDACTED_NOTE,
+    REDACTED_RECIPIENT,
+    BatchResult,
+    anonymise_batch,
+    contact_identity,
+)
 
 
 def redact_text(value: str | None) -> str | None:
-    """Phone numbers, e-mail addresses and ID-card numbers replaced by placeholders."""
-    if not value:
-        return value
-    value = _EMAIL.sub("[e-mail]", value)
-    value = _PHONE.sub("[số điện thoại]", value)
-    return _ID_NUMBER.sub("[số giấy tờ]", value)
+    """Phone numbers, e-mail addresses, ID numbers and names found in ``value`` replaced."""
+    return Scrubber(Identity()).text(value)
 
 
 @dataclass
@@ -87,16 +81,6 @@ class RetentionReport:
         return (f"{verb} {self.tickets} phiếu đóng trước {self.cutoff:%d/%m/%Y}, "
                 f"{self.contacts} người liên hệ, {self.attachments} tệp đính kèm "
                 f"({self.files_deleted} tệp xoá khỏi đĩa), {self.events_redacted} tin nhắn.")
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    tickets: int
-    contacts: int
-    attachments: int
-    files_deleted: int
-    events_redacted: int
-    codes: list[str]
 
 
 def cutoff_for(now: datetime) -> datetime:
@@ -129,7 +113,7 @@ def anonymise_expired(now: datetime, *, dry_run: bool = False, batch: int = 500,
         if not rows:
             return report
         position = (rows[-1].closed_at, rows[-1].id)
-        result = _anonymise_batch([r.id for r in rows], now=now, cutoff=cutoff, reason="retention",
+        result = anonymise_batch([r.id for r in rows], now=now, cutoff=cutoff, reason="retention",
                                   dry_run=dry_run, seen_contacts=seen_contacts)
         report.tickets += result.tickets
         report.contacts += result.contacts
@@ -141,133 +125,6 @@ def anonymise_expired(now: datetime, *, dry_run: bool = False, batch: int = 500,
             on_batch(result, report)
         if len(rows) < batch:
             return report
-
-
-def _citizen_events(ids: list[int]):
-    return and_(TicketEvent.ticket_id.in_(ids),
-                or_(TicketEvent.actor_label == "citizen",
-                    TicketEvent.type.in_(CITIZEN_EVENT_TYPES)))
-
-
-def _anonymise_batch(ids: list[int], *, now: datetime, cutoff: datetime | None, reason: str,
-                     dry_run: bool, seen_contacts: set[int] | None = None,
-                     actor: Actor | None = None) -> BatchResult:
-    tickets = list(db.session.scalars(select(Ticket).where(Ticket.id.in_(ids))))
-    attachments = list(db.session.scalars(select(Attachment).where(Attachment.ticket_id.in_(ids))))
-    events = db.session.scalar(select(func.count()).select_from(TicketEvent)
-                               .where(_citizen_events(ids))) or 0
-    contacts = _contacts_to_anonymise({t.contact_id for t in tickets if t.contact_id}, ids, cutoff)
-    if seen_contacts is not None:
-        contacts = [c for c in contacts if c not in seen_contacts]
-        seen_contacts.update(contacts)
-    keys = {a.storage_key for a in attachments if a.storage_key}
-    kept = set()
-    if keys:
-        kept = set(db.session.scalars(select(Attachment.storage_key).where(
-            Attachment.storage_key.in_(keys), Attachment.ticket_id.not_in(ids))))
-    doomed = keys - kept
-    codes = [t.code for t in tickets]
-    if dry_run:
-        return BatchResult(len(tickets), len(contacts), len(attachments), len(doomed), events,
-                           codes)
-
-    for ticket in tickets:
-        _scrub_ticket(ticket)
-    db.session.execute(update(TicketEvent).where(_citizen_events(ids))
-                        .values(note=REDACTED_NOTE, data=None)
-                        .execution_options(synchronize_session=False))
-    db.session.execute(update(TicketEvent).where(TicketEvent.ticket_id.in_(ids),
-                                                 TicketEvent.type == "received")
-                       .values(data=None).execution_options(synchronize_session=False))
-    db.session.execute(update(Attachment).where(Attachment.ticket_id.in_(ids))
-                       .values(storage_key=None, remote_ref=None, sha256=None, size=None,
-                               filename="da-xoa").execution_options(synchronize_session=False))
-    outbox_done = OutboxMessage.status != "pending"
-    if reason == "erasure":
-        # An erased citizen must not be written to again, even by a message already queued.
-        db.session.execute(update(OutboxMessage).where(OutboxMessage.ticket_id.in_(ids),
-                                                       OutboxMessage.status == "pending")
-                           .values(status="failed", last_error="Người dân yêu cầu xoá dữ liệu.")
-                           .execution_options(synchronize_session=False))
-        outbox_done = True
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.ticket_id.in_(ids), outbox_done)
-                       .values(recipient=REDACTED_RECIPIENT, payload={"redacted": True})
-                       .execution_options(synchronize_session=False))
-    if contacts:
-        db.session.execute(update(Contact).where(Contact.id.in_(contacts))
-                           .values(name=None, phone=None, email=None, telegram_chat_id=None,
-                                   zalo_user_id=None, facebook_psid=None, anonymised_at=now)
-                           .execution_options(synchronize_session=False))
-    db.session.execute(insert(TicketAnonymisation),
-                       [{"ticket_id": i, "at": now, "reason": reason} for i in ids])
-    note = ("Dữ liệu cá nhân của người dân đã được xoá theo yêu cầu của người dân."
-            if reason == "erasure" else
-            "Dữ liệu cá nhân của người dân đã được ẩn danh do hết thời hạn lưu trữ.")
-    db.session.execute(insert(TicketEvent), [
-        {"ticket_id": t.id, "type": "privacy_erased" if reason == "erasure" else "anonymised",
-         "actor_id": actor.user.id if actor and actor.user else None,
-         "actor_label": actor.name if actor else "system", "at": now, "from_status": None,
-         "to_status": None, "agency_id": t.agency_id, "note": note, "public": False,
-         "data": None} for t in tickets])
-    db.session.flush()
-    # Expire what the bulk UPDATEs changed behind the session's back.
-    for obj in list(db.session.identity_map.values()):
-        if isinstance(obj, (Contact, Attachment, TicketEvent, OutboxMessage)):
-            db.session.expire(obj)
-    deleted = _delete_files(doomed)
-    return BatchResult(len(tickets), len(contacts), len(attachments), deleted, events, codes)
-
-
-def _scrub_ticket(ticket: Ticket) -> None:
-    summary = (ticket.public_summary or "").strip()
-    ticket.description = summary or PLACEHOLDER
-    first = summary.splitlines()[0] if summary else ""
-    ticket.title = (first[:117] + "…" if len(first) > 120 else first) or TITLE_PLACEHOLDER
-    ticket.address = None
-    if ticket.lat is not None and ticket.lon is not None:
-        ticket.lat = round(ticket.lat, COORD_DECIMALS)
-        ticket.lon = round(ticket.lon, COORD_DECIMALS)
-    ticket.result = ticket.public_result or redact_text(ticket.result)
-    ticket.rating_comment = None
-    ticket.search_text = text.fold(f"{ticket.title} {ticket.description}")
-    # The old secret status link stops working.
-    ticket.status_token = secrets.token_urlsafe(16)
-
-
-def _contacts_to_anonymise(contact_ids: set[int], ids: list[int],
-                           cutoff: datetime | None) -> list[int]:
-    """Contacts none of whose other tickets still needs their data.
-
-    A ticket still needs it when it is not anonymised, not in this batch, and
-    (for retention) not past the cutoff: open, or closed recently.
-    """
-    if not contact_ids:
-        return []
-    other = select(Ticket.id).outerjoin(
-        TicketAnonymisation, TicketAnonymisation.ticket_id == Ticket.id).where(
-        Ticket.contact_id == Contact.id, TicketAnonymisation.ticket_id.is_(None),
-        Ticket.id.not_in(ids))
-    if cutoff is not None:
-        other = other.where(or_(Ticket.closed_at.is_(None), Ticket.closed_at >= cutoff))
-    return list(db.session.scalars(
-        select(Contact.id).where(Contact.id.in_(contact_ids), Contact.anonymised_at.is_(None),
-                                 ~exists(other))))
-
-
-def _delete_files(keys: set[str]) -> int:
-    """Remove stored attachment files; a file already gone counts as done."""
-    root = current_app.config["UPLOAD_FOLDER"]
-    deleted = 0
-    for key in keys:
-        path = os.path.join(root, key)
-        if os.path.commonpath([os.path.abspath(path), os.path.abspath(root)]) != os.path.abspath(root):
-            continue
-        try:
-            os.remove(path)
-            deleted += 1
-        except FileNotFoundError:
-            pass
-    return deleted
 
 
 # A citizen's request ----------------------------------------------------------------------------
@@ -312,6 +169,8 @@ def export_contact(actor: Actor, contact_id: int, *, verification: str) -> tuple
     """
     verification = _verification(verification)
     contact = _contact(contact_id)
+    # The audit log outlives an erasure: it keeps how the person was checked, not who it was.
+    verification = Scrubber(contact_identity(contact)).text(verification)
     tickets = contact_tickets(contact.id)
     ids = [t.id for t in tickets]
     names = _names(tickets)
@@ -369,6 +228,9 @@ def erase_contact(actor: Actor, contact_id: int, *, verification: str) -> int:
     """
     verification = _verification(verification)
     contact = _contact(contact_id)
+    identity = contact_identity(contact)
+    # The audit row says that it happened and who checked the request — not who it was.
+    verification = Scrubber(identity).text(verification)
     done = select(TicketAnonymisation.ticket_id).where(
         TicketAnonymisation.ticket_id == Ticket.id)
     ids = list(db.session.scalars(select(Ticket.id).where(Ticket.contact_id == contact.id,
@@ -376,8 +238,8 @@ def erase_contact(actor: Actor, contact_id: int, *, verification: str) -> int:
     now = utcnow()
     count = 0
     for i in range(0, len(ids), 500):
-        result = _anonymise_batch(ids[i:i + 500], now=now, cutoff=None, reason="erasure",
-                                  dry_run=False, actor=actor)
+        result = anonymise_batch(ids[i:i + 500], now=now, cutoff=None, reason="erasure",
+                                 dry_run=False, actor=actor, extra=identity)
         count += result.tickets
     if db.session.get(Contact, contact.id).anonymised_at is None:
         db.session.execute(update(Contact).where(Contact.id == contact.id)
@@ -385,7 +247,9 @@ def erase_contact(actor: Actor, contact_id: int, *, verification: str) -> int:
                                    zalo_user_id=None, facebook_psid=None, anonymised_at=now)
                            .execution_options(synchronize_session=False))
         db.session.expire(contact)
-    # The audit row says that it happened and who checked the request — not what was erased.
+    if identity.phones:
+        db.session.execute(delete(CallEvent).where(CallEvent.caller_phone.in_(identity.phones))
+                           .execution_options(synchronize_session=False))
     record(actor, "privacy_erase", "contact", contact.id,
            after={"tickets": count, "verification": verification})
     return count
