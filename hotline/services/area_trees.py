@@ -3,17 +3,19 @@
 ``import_official`` is idempotent: units are matched by code, only differences are written,
 and a second run reports everything unchanged. Today's tree is two levels (tỉnh → xã/phường);
 the former three-level trees of the provinces merged into it come in as historical units
-(``valid_to`` = the reform's day, inactive, each commune pointing at its successor), so old
+(``valid_to`` = the reform's day, inactive, each commune pointing at the ward that took it
+over, a former district or province at today's province), so old
 tickets keep the unit they were handled under and still count under today's ward.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 
+from hotline.config import local_zone
 from hotline.domain import text
 from hotline.domain.errors import ValidationError
 from hotline.extensions import db
@@ -95,8 +97,9 @@ def import_official(actor: Actor, province: str, *, legacy: bool = True,
         historical += 1
         area = existing[unit.code]
         succ = successors.get(unit.code)
+        # A former district or province lies whole inside today's province, no smaller unit.
         target = existing.get(succ.code) if succ else (
-            existing.get(code) if unit.level == "province" else None)
+            existing.get(code) if unit.level in ("province", "district") else None)
         target_id = target.id if target else None
         if area.successor_id != target_id:
             area.successor_id = target_id
@@ -132,3 +135,18 @@ def current_of(area: Area | None) -> Area | None:
         seen.add(area.id)
         area = area.successor
     return area
+
+
+def filed_under(area: Area | None, received_at: datetime) -> tuple[Area | None, Area | None]:
+    """(unit a ticket is filed under, its unit of today if that differs) for a named unit.
+
+    A former unit named for something received after it ceased to exist stands for its
+    successor (a citizen still writing "huyện Chơn Thành"); received while it existed, the
+    ticket stays under it and also gains today's unit.
+    """
+    if area is None or area.valid_to is None:
+        return area, None
+    today = current_of(area)
+    if received_at.astimezone(local_zone()).date() >= area.valid_to:
+        return (today or area), None
+    return area, today

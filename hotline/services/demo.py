@@ -1,4 +1,4 @@
-"""Demo data: a Bình Phước-like province with agencies, rules, staff and ~N tickets.
+"""Demo data: today's Đồng Nai (with Bình Phước's former units), agencies, rules, staff, N tickets.
 
 ``seed(tickets=500, seed=1022)`` builds the organisation (areas, agencies,
 fields, routing rules, SLA policies, knowledge base, one account per role) and
@@ -10,8 +10,11 @@ never commits: the caller (``flask seed-demo``) commits once.
 
 The same seed gives the same data (names, places, texts, statuses); instants are
 relative to the moment of seeding. Ticket codes are random, as in production.
-Officials appear only by role title. The province's 3-level tree (tỉnh → huyện →
-xã) is the one the province reports describe, before the 2025 reorganisation.
+Officials appear only by role title. The area tree is the official one: today's
+two-level Đồng Nai (tỉnh → xã/phường, since 1 July 2025) with the former three-level
+Bình Phước (tỉnh → huyện → xã) as history. Tickets fall in former Bình Phước, where
+the 1022 hotline began: recent ones on today's wards, a share of older ones (received
+before the reform) on the former communes, each with its ward of today.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -35,7 +39,9 @@ from hotline.domain.redact import redact
 from hotline.extensions import db
 from hotline.models import (Agency, Area, Contact, Field, InboundMessage, KbArticle, OutboxMessage,
                             Role, RoutingRule, SlaPolicy, Ticket, TicketEvent, User, utcnow)
-from hotline.services import accounts, events, intake, outbox, routing, sla
+from hotline.services import accounts, area_trees, events, intake, outbox, routing, sla
+from hotline.services import official_units as official
+from hotline.services.admin.audit import Actor
 from hotline.services.calendar import get_calendar
 
 DAYS_BACK = 90
@@ -43,9 +49,14 @@ WORK_DAY_MINUTES = 480
 
 # --- The province ---------------------------------------------------------------------------
 
-PROVINCE_CODE = "70"
-PROVINCE_NAME = "Tỉnh Bình Phước"
+PROVINCE_CODE = "75"
+PROVINCE_NAME = "Tỉnh Đồng Nai"
+# The former province whose units the tickets fall in (loaded as history, prefixed "old.").
+FORMER_PROVINCE = "Bình Phước"
+# One ticket in HISTORY_EVERY was received before the reform, under a former unit.
+HISTORY_EVERY = 6
 
+# Former districts of Bình Phước (codes before the reform; areas "old.<code>"):
 # (code, name, approximate centre, weight in ticket volume, streets, communes)
 DISTRICTS: tuple[tuple[str, str, tuple[float, float], float, tuple[str, ...], tuple[str, ...]], ...] = (
     ("689", "Thành phố Đồng Xoài", (11.534, 106.883), 3.0,
@@ -83,20 +94,42 @@ DISTRICTS: tuple[tuple[str, str, tuple[float, float], float, tuple[str, ...], tu
      ("Quốc lộ 14", "đường Lê Duẩn", "đường liên thôn"),
      ("Thị trấn Đức Phong", "Xã Minh Hưng", "Xã Đức Liễu", "Xã Bom Bo")),
 )
-FIRST_COMMUNE_CODE = 25432  # commune codes run on from here, 3 apart, district by district
 
 
-def commune_codes() -> dict[str, list[tuple[str, str]]]:
-    """District code → [(commune code, commune name)], the same every time."""
-    out: dict[str, list[tuple[str, str]]] = {}
-    code = FIRST_COMMUNE_CODE
+@dataclass(frozen=True)
+class FormerCommune:
+    """A commune of the former tree, with its ward of today (official codes)."""
+
+    code: str                      # "old.25195"
+    name: str
+    lat: float
+    lon: float
+    ward_code: str                 # today's ward that took it over
+    ward_name: str
+
+
+@cache
+def commune_codes() -> dict[str, list[FormerCommune]]:
+    """Former district code → its demo communes, from the official data (same every time)."""
+    former = {(u.parent_code, u.name): u for u in official.legacy_tree(["tinhbinhphuoc"])
+              if u.level == "commune"}
+    wards = {u.code: u for u in official.current_tree(PROVINCE_CODE)}
+    successor = official.successors("tinhdongnai")
+    out: dict[str, list[FormerCommune]] = {}
     for d_code, _n, _c, _w, _s, communes in DISTRICTS:
         out[d_code] = []
         for name in communes:
-            out[d_code].append((str(code), name))
-            code += 3
-        code += 6
+            unit = former[(official.LEGACY_PREFIX + d_code, name)]
+            ward = wards[successor[unit.code].code]
+            out[d_code].append(FormerCommune(unit.code, name, unit.lat, unit.lon, ward.code,
+                                             ward.name))
     return out
+
+
+def ward_of_former(name: str) -> str:
+    """Today's ward code for a demo commune's former name ("Phường Tân Phú" → "25195")."""
+    return next(c.ward_code for communes in commune_codes().values() for c in communes
+                if c.name == name)
 
 
 def _lower_unit(name: str) -> str:
@@ -130,7 +163,7 @@ SERVICE_COMPANIES: tuple[tuple[str, str, bool], ...] = (
     ("CTN-BP", "Công ty Cổ phần Cấp thoát nước Bình Phước", False),
     ("DIENLUC-BP", "Điện lực Bình Phước", False),
 )
-EMAIL_DOMAIN = "binhphuoc.example.gov.vn"
+EMAIL_DOMAIN = "dongnai.example.gov.vn"
 
 # (code, name, keywords, extra questions for the operator form)
 FIELDS: tuple[tuple[str, str, str, list[str] | None], ...] = (
@@ -182,18 +215,19 @@ RULES: tuple[tuple[str, str | None, str | None, str | None, str | None, str], ..
     ("KCN", "BQL-KKT", None, None, None, "Doanh nghiệp trong khu công nghiệp, khu kinh tế."),
     ("ANTT", "CA-TINH", None, None, None, "An ninh trật tự."),
     ("NUOC", "CTN-BP", None, None, None, "Nước sạch đô thị."),
-    ("NUOC", "SO-NNPTNT", "696", None, None,
-     "Bù Đăng: cấp nước nông thôn do Trung tâm Nước sạch và VSMT nông thôn quản lý."),
+    ("NUOC", "SO-NNPTNT", "25396", None, None,
+     "Xã Bù Đăng: cấp nước nông thôn do Trung tâm Nước sạch và VSMT nông thôn quản lý."),
     ("DIEN", "DIENLUC-BP", None, None, None, "Điện sinh hoạt."),
     ("TTDT", None, None, "commune", None, "Trật tự đô thị: UBND cấp xã nơi xảy ra."),
     ("ON", None, None, "commune", None, "Tiếng ồn: UBND cấp xã nơi xảy ra."),
     ("MT", None, None, "commune", None, "Rác thải, vệ sinh môi trường: UBND cấp xã."),
     ("MT", "SO-TNMT", None, "province", None, "Môi trường, khi chưa rõ xã, phường."),
-    ("XD", None, None, "district", None, "Trật tự xây dựng: UBND cấp huyện."),
+    ("XD", None, None, "commune", None, "Trật tự xây dựng: UBND cấp xã (từ 1/7/2025)."),
     ("XD", "SO-XD", None, None, None, "Xây dựng, khi không gắn với địa bàn cụ thể."),
-    ("DD", None, None, "district", None, "Đất đai: UBND cấp huyện."),
+    ("DD", None, None, "commune", None, "Đất đai: UBND cấp xã (từ 1/7/2025)."),
     ("DD", "SO-TNMT", None, None, None, "Đất đai, khi không gắn với địa bàn cụ thể."),
-    ("CS", "UBND-689", "689", None, None, "Chiếu sáng đô thị Đồng Xoài: UBND thành phố."),
+    ("CS", None, "25195", None, None, "Chiếu sáng đô thị phường Bình Phước: UBND phường."),
+    ("CS", None, "25210", None, None, "Chiếu sáng đô thị phường Đồng Xoài: UBND phường."),
     ("CS", "SO-XD", None, None, None, "Chiếu sáng đô thị các địa bàn khác."),
 )
 
@@ -226,7 +260,7 @@ USERS: tuple[tuple[str, str, str, str | None, str | None], ...] = (
     ("dtv01", Role.OPERATOR, "Điện thoại viên 01", None, "101"),
     ("dtv02", Role.OPERATOR, "Điện thoại viên 02", None, "102"),
     ("xuly.soxd", Role.HANDLER, "Cán bộ xử lý Sở Xây dựng", "SO-XD", None),
-    ("xuly.tanphu", Role.HANDLER, "Cán bộ xử lý UBND phường Tân Phú", "UBND-25432", None),
+    ("xuly.binhphuoc", Role.HANDLER, "Cán bộ xử lý UBND phường Bình Phước", "UBND-25195", None),
     ("lanhdao.soxd", Role.AGENCY_LEAD, "Lãnh đạo Sở Xây dựng", "SO-XD", None),
     ("lanhdao.tinh", Role.MANAGER, "Lãnh đạo UBND tỉnh (IOC)", None, None),
     ("quantri", Role.ADMIN, "Quản trị hệ thống", None, None),
@@ -747,6 +781,8 @@ class TicketPlan:
     privacy_requested: bool
     followup: str | None       # None, "text" or "location"
     followup_minutes: int
+    # Received before the 2025 reform: filed under the former unit (area_code is "old.…").
+    historical: bool = False
 
 
 def plan_tickets(n: int, seed: int) -> list[TicketPlan]:
@@ -764,8 +800,9 @@ def plan_tickets(n: int, seed: int) -> list[TicketPlan]:
         # Every draw happens for every ticket, so one ticket's choices never shift another's.
         u_channel, u_area, u_nofield, u_prio = rng.random(), rng.random(), rng.random(), rng.random()
         d_index = rng.choices(range(len(DISTRICTS)), district_weights)[0]
-        d_code, d_name, centre, _w, streets, _communes = DISTRICTS[d_index]
-        c_code, c_name = rng.choice(codes[d_code])
+        d_code, d_name, _centre, _w, streets, _communes = DISTRICTS[d_index]
+        commune = rng.choice(codes[d_code])
+        c_name = commune.name
         street = rng.choice(streets)
         hamlet_no = rng.randint(1, 9)
         values = {
@@ -781,8 +818,11 @@ def plan_tickets(n: int, seed: int) -> list[TicketPlan]:
             "months": rng.randint(2, 7),
         }
         channel = _pick_channel(u_channel, tpl)
-        area_code, address = _place(tpl.where, u_area, d_code, d_name, c_code, c_name, values,
-                                    house=rng.randint(1, 480))
+        # Older tickets (received before the reform) stay on the former units; the rest on
+        # today's wards, their addresses written the old way or the new one.
+        historical = i % HISTORY_EVERY == HISTORY_EVERY - 1 and not (tpl.kb or tpl.reject)
+        area_code, address = _place(tpl.where, u_area, d_code, d_name, commune, values,
+                                    house=rng.randint(1, 480), historical=historical)
         field_code = tpl.field if u_nofield >= 0.10 else None
         priority = tpl.priority
         if priority == "normal" and tpl.kind != "hoi_dap" and u_prio < 0.03:
@@ -796,7 +836,9 @@ def plan_tickets(n: int, seed: int) -> list[TicketPlan]:
         u_geo = rng.random()
         jitter = (rng.uniform(-0.03, 0.03), rng.uniform(-0.03, 0.03))
         if area_code and (channel == "open311" or (channel in ("zalo", "web") and u_geo < 0.3)):
-            lat, lon = round(centre[0] + jitter[0], 6), round(centre[1] + jitter[1], 6)
+            # Near the commune's official centroid (a third of the jitter: inside the ward).
+            lat = round(commune.lat + jitter[0] / 3, 6)
+            lon = round(commune.lon + jitter[1] / 3, 6)
         consent = rng.random() < 0.75
         privacy = rng.random() < 0.05
         u_follow = rng.random()
@@ -813,7 +855,7 @@ def plan_tickets(n: int, seed: int) -> list[TicketPlan]:
             title=tpl.title.format(**values), text=tpl.body.format(**values), values=values,
             day_offset=day_offset, seconds_of_day=seconds_of_day, weekend_u=weekend_u,
             contact=contact, lat=lat, lon=lon, consent_publish=consent, privacy_requested=privacy,
-            followup=followup, followup_minutes=followup_minutes,
+            followup=followup, followup_minutes=followup_minutes, historical=historical,
         ))
     return plans
 
@@ -852,22 +894,34 @@ def _pick_channel(u: float, tpl: Template) -> str:
     return CHANNEL_WEIGHTS[-1][0]
 
 
-def _place(where, u, d_code, d_name, c_code, c_name, values, *, house) -> tuple[str | None, str | None]:
-    """(area code, address) for a template's precision of place."""
-    commune_addr = (f"Số {house} {values['street']}, {c_name}, {d_name}"
-                    if c_name.startswith(("Phường", "Thị trấn"))
-                    else f"{values['hamlet'].capitalize()}, {c_name}, {d_name}")
+def _place(where, u, d_code, d_name, commune: FormerCommune, values, *, house,
+           historical: bool) -> tuple[str | None, str | None]:
+    """(area code, address) for a template's precision of place.
+
+    A historical ticket names the former commune or district ("old.…"); a recent one is
+    filed under today's ward (or the province, when only a former district is named),
+    its address in the old three-level form a third of the time, else the new form.
+    """
+    place = (f"Số {house} {values['street']}" if commune.name.startswith(("Phường", "Thị trấn"))
+             else values["hamlet"].capitalize())
+    old_addr = f"{place}, {commune.name}, {d_name}, Bình Phước"
+    new_addr = f"{place}, {commune.ward_name}, Đồng Nai"
+    former_province = official.LEGACY_PREFIX + "70"
     if where == "commune":
         if u < 0.86:
-            return c_code, commune_addr
+            if historical:
+                return commune.code, old_addr
+            return commune.ward_code, old_addr if u < 0.29 else new_addr
         if u < 0.94:
-            return d_code, d_name
+            return (official.LEGACY_PREFIX + d_code if historical else PROVINCE_CODE), d_name
         return None, None
     if where == "district":
-        return (d_code, d_name) if u < 0.85 else (None, None)
+        if u >= 0.85:
+            return None, None
+        return (official.LEGACY_PREFIX + d_code if historical else PROVINCE_CODE), d_name
     if where == "province":
-        return (PROVINCE_CODE, None) if u < 0.6 else (None, None)
-    return (PROVINCE_CODE, None) if u < 0.2 else (None, None)
+        return ((former_province if historical else PROVINCE_CODE), None) if u < 0.6 else (None, None)
+    return ((former_province if historical else PROVINCE_CODE), None) if u < 0.2 else (None, None)
 
 
 def _person(rng: random.Random) -> tuple[str, str, str]:
@@ -1036,30 +1090,14 @@ class _Org:
 
 
 def _seed_org(say) -> _Org:
-    areas: dict[str, Area] = {}
-
-    def add_area(code: str, name: str, level: str, parent: Area | None) -> Area:
-        area = Area(code=code, name=name, name_folded=text.fold(name), level=level,
-                    parent_id=parent.id if parent else None, path="", active=True)
-        db.session.add(area)
-        areas[code] = area
-        return area
-
-    province = add_area(PROVINCE_CODE, PROVINCE_NAME, "province", None)
-    db.session.flush()
-    for d_code, d_name, *_rest in DISTRICTS:
-        add_area(d_code, d_name, "district", province)
-    db.session.flush()
-    for d_code, communes in commune_codes().items():
-        for c_code, c_name in communes:
-            add_area(c_code, c_name, "commune", areas[d_code])
-    db.session.flush()
-    by_id = {a.id: a for a in areas.values()}
-    for area in areas.values():  # parents come first in insertion order
-        parent = by_id.get(area.parent_id)
-        area.path = (parent.path if parent else "/") + f"{area.id}/"
-    say(f"Areas: {len(areas)} (1 province, {len(DISTRICTS)} districts, "
-        f"{len(areas) - 1 - len(DISTRICTS)} communes)")
+    loaded = area_trees.import_official(Actor(user=None, label="seed-demo"), PROVINCE_NAME,
+                                        legacy_provinces=[FORMER_PROVINCE])
+    areas: dict[str, Area] = {a.code: a for a in db.session.scalars(select(Area))}
+    province = areas[PROVINCE_CODE]
+    wards = sorted((a for a in areas.values() if a.valid_to is None and a.level == "commune"),
+                   key=lambda a: a.code)
+    say(f"Areas: {loaded.created} (today's {PROVINCE_NAME}: 1 province, {len(wards)} wards "
+        f"and communes; {loaded.historical} former units of {FORMER_PROVINCE} as history)")
 
     agencies: dict[str, Agency] = {}
 
@@ -1076,14 +1114,9 @@ def _seed_org(say) -> _Org:
         add_agency(code, name, "province", province, approval=approval)
     for code, name, approval in SERVICE_COMPANIES:
         add_agency(code, name, "other", province, approval=approval)
-    for d_code, d_name, *_rest in DISTRICTS:
-        add_agency(f"UBND-{d_code}", f"UBND {d_name}", "district", areas[d_code], governs=True,
-                   approval=True)
-    db.session.flush()
-    for d_code, communes in commune_codes().items():
-        for c_code, c_name in communes:
-            add_agency(f"UBND-{c_code}", f"UBND {c_name}", "commune", areas[c_code], governs=True,
-                       parent=agencies[f"UBND-{d_code}"])
+    # Since 1 July 2025 there is no district level: each ward's committee answers for it.
+    for ward in wards:
+        add_agency(f"UBND-{ward.code}", f"UBND {ward.name}", "commune", ward, governs=True)
     db.session.flush()
     say(f"Agencies: {len(agencies)}")
 
@@ -1186,6 +1219,8 @@ class _Context:
     def received_at(self, plan: TicketPlan) -> datetime:
         today = self.now.astimezone(self.tz).date()
         day = today - timedelta(days=plan.day_offset)
+        if plan.historical:  # spread over the year before the reform
+            day = official.REFORM_2025 - timedelta(days=1 + plan.day_offset * 4)
         if day.weekday() >= 5 and plan.weekend_u < 0.45:  # fewer messages at the weekend
             day -= timedelta(days=day.weekday() - 4)
         local = datetime(day.year, day.month, day.day, tzinfo=self.tz) + timedelta(
@@ -1284,6 +1319,8 @@ def _choose(ctx: _Context, ticket: Ticket, plan: TicketPlan, rng: random.Random)
     tpl = TEMPLATE_BY_KEY[plan.template]
     age_h = (ctx.now - ticket.received_at).total_seconds() / 3600
     r = [rng.random() for _ in range(8)]
+    if plan.historical:  # long settled: handled under the former unit and closed
+        return _Scenario("agency", "closed", rate=_reachable(ticket) and r[6] < 0.45)
     if ticket.status == Status.NEW:
         if tpl.reject:
             return _Scenario("keep_new" if age_h < 0.5 else "reject", "rejected")
@@ -1321,6 +1358,8 @@ def _final_of(s: _Scenario) -> str:
 def _can_become(ctx: _Context, status: str, ticket: Ticket, plan: TicketPlan, s: _Scenario) -> bool:
     tpl = TEMPLATE_BY_KEY[plan.template]
     from_new = ticket.status == Status.NEW
+    if plan.historical:
+        return False
     if status == "new":
         return from_new
     if status == "answered":
@@ -1363,8 +1402,9 @@ def _ensure_variety(ctx: _Context, played, scenarios: list[_Scenario]) -> None:
                  if scenarios[i].path == "agency" and scenarios[i].final in ("assigned", "in_progress")
                  and t.due_at is not None and t.due_at < ctx.now]
     if not open_late:
-        candidates = [i for i, (t, _p) in enumerate(played)
+        candidates = [i for i, (t, p) in enumerate(played)
                       if scenarios[i].path == "agency" and scenarios[i].final == "closed"
+                      and not p.historical
                       and t.due_at is not None and t.due_at < ctx.now - timedelta(days=3)]
         for i in candidates[:2]:
             scenarios[i] = _Scenario("agency", "in_progress", late=True)
@@ -1542,7 +1582,8 @@ class _Player:
         self._classify(at)
         t = self.ticket
         decision = routing.suggest(field=self.ctx.fields_by_id.get(t.field_id),
-                                   area=self.ctx.areas_by_id.get(t.area_id), kind=t.kind,
+                                   area=self.ctx.areas_by_id.get(t.current_area_id or t.area_id),
+                                   kind=t.kind,
                                    exclude_agency_ids=t.excluded_agency_ids or [])
         if decision.agency_id is not None:
             agency, rule_id, why = (self.ctx.agencies_by_id[decision.agency_id], decision.rule_id,
@@ -1565,7 +1606,7 @@ class _Player:
     def _manual_agency(self) -> Agency:
         """What an operator picks when no rule fits: the area's committee, else the field's home."""
         excluded = set(self.ticket.excluded_agency_ids or [])
-        area = self.ctx.areas_by_id.get(self.ticket.area_id)
+        area = self.ctx.areas_by_id.get(self.ticket.current_area_id or self.ticket.area_id)
         while area is not None:
             agency = self.ctx.governing.get(area.id)
             if agency is not None and agency.id not in excluded:

@@ -241,8 +241,8 @@ def _describe_changes(ticket: Ticket, changes: dict) -> list[str]:
 
 def suggestion_for(ticket: Ticket) -> RoutingDecision:
     """The router's choice for this ticket now (never an agency that returned it)."""
-    return routing.suggest(field=ticket.field, area=ticket.area, kind=ticket.kind,
-                           exclude_agency_ids=ticket.excluded_agency_ids or [])
+    return routing.suggest(field=ticket.field, area=ticket.current_area or ticket.area,
+                           kind=ticket.kind, exclude_agency_ids=ticket.excluded_agency_ids or [])
 
 
 def forward(actor: User, ticket: Ticket, *, agency_id: int | None = None,

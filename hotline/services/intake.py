@@ -32,7 +32,7 @@ from hotline.domain.sla import Priority
 from hotline.extensions import db
 from hotline.models import Agency, Area, Contact, Field, InboundMessage, Ticket, utcnow
 from hotline.services import attachments as attachment_store
-from hotline.services import events, outbox, routing, sla
+from hotline.services import area_trees, events, outbox, routing, sla
 
 MAX_ATTACHMENTS = 10
 # Statuses a citizen's new message on the same channel joins instead of opening a ticket.
@@ -285,13 +285,15 @@ def reserve_code(kind: Kind, when: datetime) -> str:
 def _open_ticket(msg: IncomingMessage, clean: _Clean, contact: Contact | None) -> Ticket:
     description = clean.description or _placeholder(msg)
     title = clean.title or title_from(description)
+    area, current_area = area_trees.filed_under(clean.area, clean.received_at)
+    clean = replace(clean, area=area)
     ticket = Ticket(
         code=msg.code or reserve_code(clean.kind, clean.received_at), kind=clean.kind.value,
         channel=clean.channel.value, external_id=clean.external_id, contact=contact,
         title=title, description=description,
         search_text=text.fold(" ".join(filter(None, [title, description, clean.address]))),
-        field=clean.field, area=clean.area, address=clean.address, lat=msg.lat, lon=msg.lon,
-        status=Status.NEW.value, priority=clean.priority.value, received_at=clean.received_at,
+        field=clean.field, area=clean.area, current_area=current_area, address=clean.address,
+        lat=msg.lat, lon=msg.lon, status=Status.NEW.value, priority=clean.priority.value, received_at=clean.received_at,
         consent_publish=msg.consent_publish, privacy_requested=msg.privacy_requested,
         created_by_id=msg.created_by_id,
         status_token=msg.status_token or secrets.token_urlsafe(16),
@@ -309,7 +311,9 @@ def _open_ticket(msg: IncomingMessage, clean: _Clean, contact: Contact | None) -
         outbox.queue_message(ticket, "ack", outbox.acknowledgement_text(ticket),
                              key=f"ack:{ticket.code}", contact=contact)
         return ticket
-    decision = routing.suggest(field=clean.field, area=clean.area, kind=clean.kind.value)
+    # Rules name today's units: a ticket on a former unit is routed by its ward of today.
+    decision = routing.suggest(field=clean.field, area=current_area or clean.area,
+                               kind=clean.kind.value)
     if decision.agency_id is not None:
         assign(ticket, db.session.get(Agency, decision.agency_id), reason=decision.reason,
                rule_id=decision.rule_id, actor_label="router", at=clean.received_at)

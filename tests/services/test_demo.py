@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -36,15 +37,24 @@ def test_organisation_accounts_and_knowledge_base(seeded):
     assert sum(u.role == Role.OPERATOR for u in users) == 2
 
     areas = {a.id: a for a in db.session.scalars(select(Area))}
-    levels = Counter(a.level for a in areas.values())
-    assert levels["province"] == 1 and levels["district"] == 11
-    assert 3 * 11 <= levels["commune"] <= 5 * 11
+    # Today's Đồng Nai on two levels; Bình Phước's former three levels kept as history.
+    today = Counter(a.level for a in areas.values() if a.valid_to is None)
+    former = Counter(a.level for a in areas.values() if a.valid_to is not None)
+    assert today == {"province": 1, "commune": 95}
+    assert former == {"province": 1, "district": 11, "commune": 111}
     for area in areas.values():
         parent = areas.get(area.parent_id)
         assert area.path == (parent.path if parent else "/") + f"{area.id}/"
         assert area.name_folded == text.fold(area.name)
+        if area.valid_to is not None and area.level == "commune":
+            assert areas[area.successor_id].valid_to is None
     governed = set(db.session.scalars(select(Agency.area_id).where(Agency.governs_area.is_(True))))
-    assert governed == {a.id for a in areas.values() if a.level != "province"}
+    assert governed == {a.id for a in areas.values()
+                        if a.level == "commune" and a.valid_to is None}
+    # Routing rules name only today's units.
+    ruled = set(db.session.scalars(select(RoutingRule.area_id).where(
+        RoutingRule.area_id.is_not(None))))
+    assert ruled and all(areas[i].valid_to is None for i in ruled)
     assert db.session.scalar(select(func.count()).select_from(Field)) >= 15
     # No catch-all rule: an unknown field or place goes to the operators' triage.
     assert db.session.scalar(select(func.count()).select_from(RoutingRule).where(
@@ -95,13 +105,27 @@ def test_tickets_cover_the_lifecycle(seeded):
             assert t.sla_state is None
     assert any(t.rating for t in tickets if t.status == "closed")
 
+    # Both trees: recent tickets on today's wards; older ones (before 1 July 2025) on the
+    # former units, each with its ward of today.
+    reform = datetime(2025, 6, 30, 17, tzinfo=timezone.utc)  # 1 July 00:00 in Vietnam
+    old = [t for t in tickets if t.area is not None and t.area.valid_to is not None]
+    recent = [t for t in tickets if t.area is not None and t.area.valid_to is None]
+    assert len(old) >= 10 and len(recent) >= 60
+    for t in old:
+        assert t.received_at < reform and t.status == "closed"
+        assert t.current_area is not None and t.current_area.valid_to is None
+        if t.area.level == "commune":
+            assert t.current_area_id == t.area.successor_id
+    assert all(t.received_at >= reform and t.current_area_id is None for t in recent)
+    assert any(t.area.level == "commune" for t in old)
+
     # The router's choice stands, unless an operator chose by hand (with an event saying so).
     by_router = 0
     for t in tickets:
         if t.agency_id is None:
             continue
         if t.routing_rule_id is not None:
-            decision = routing.suggest(field=t.field, area=t.area, kind=t.kind,
+            decision = routing.suggest(field=t.field, area=t.current_area or t.area, kind=t.kind,
                                        exclude_agency_ids=t.excluded_agency_ids or [])
             assert decision.agency_id == t.agency_id, t.code
             by_router += 1
@@ -140,7 +164,7 @@ def test_cli_seeds_once(runner):
     result = runner.invoke(args=["seed-demo", "--tickets", "50"])
     assert result.exit_code == 0, result.output
     assert "Tickets received: 50/50" in result.output
-    for username in ("dtv01", "xuly.soxd", "xuly.tanphu", "lanhdao.soxd", "lanhdao.tinh",
+    for username in ("dtv01", "xuly.soxd", "xuly.binhphuoc", "lanhdao.soxd", "lanhdao.tinh",
                      "quantri"):
         assert username in result.output
         assert demo.demo_password(username) in result.output
