@@ -73,8 +73,10 @@ def generate(n: int, *, years: float = 3.0, seed: int = 1022, batch: int = 20_00
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     fields = db.session.scalars(select(Field).where(Field.active.is_(True))).all()
-    communes = db.session.scalars(select(Area).where(Area.level == "commune")).all() or \
-        db.session.scalars(select(Area)).all()
+    # Today's units only: former ones (kept as history) take no new tickets.
+    communes = db.session.scalars(select(Area).where(Area.level == "commune",
+                                                     Area.valid_to.is_(None))).all() or \
+        db.session.scalars(select(Area).where(Area.valid_to.is_(None))).all()
     if not fields or not communes:
         raise RuntimeError("No fields or areas: run `flask --app hotline seed-demo --tickets 0` first.")
     pg = db.engine.dialect.name == "postgresql"

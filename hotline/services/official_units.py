@@ -173,3 +173,11 @@ def _legacy_codes_by_key(province_keys: tuple[str, ...]) -> dict[str, str]:
 def _converter() -> dict:
     with open(DATA / "converter_2025.json", encoding="utf-8") as f:
         return json.load(f)
+
+
+@cache
+def ward_centroids() -> tuple[tuple[str, float, float], ...]:
+    """(code, lat, lon) of every current ward in the country: whose centroid is nearest tells
+    which province a point is in, when no boundary is loaded."""
+    return tuple((r["wardCode"], r["wardLat"], r["wardLon"]) for r in _rows(
+        "SELECT wardCode, wardLat, wardLon FROM admin_units WHERE wardLat IS NOT NULL"))

@@ -18,7 +18,8 @@ from hotline.auth import require_role
 from hotline.domain.errors import TransitionError, ValidationError
 from hotline.domain.lifecycle import KIND_LABELS_VI, LABELS_VI, Status
 from hotline.extensions import db
-from hotline.services import calls, handling, kb, tickets
+from hotline.models import Area
+from hotline.services import address_areas, calls, handling, kb, tickets
 from hotline.tx import commit
 from hotline.web import staff_common as common
 from hotline.web.filters import localtime
@@ -115,6 +116,18 @@ def api_areas():
                       for a, more in calls.area_children(parent)]}
 
 
+@bp.get("/api/locate")
+def api_locate():
+    """Today's ward proposed for a typed address (old or new form), for the call form."""
+    match = address_areas.ward_for_address(request.args.get("address"))
+    if match is None:
+        return {"match": None}
+    area = db.session.get(Area, match.area_id)
+    return {"match": {"id": match.area_id, "code": match.code, "name": match.name,
+                      "method": match.method, "explanation": match.explanation,
+                      "area_chain": calls.area_chain_ids(area)}}
+
+
 @bp.get("/api/route")
 def api_route():
     """The router's suggested agency for this field, area and kind, with its reason."""
@@ -193,7 +206,12 @@ def _ticket_page(code: str, errors: dict, values: dict, status: int):
         decision = handling.suggestion_for(ticket)
         suggestion = {"agency_id": decision.agency_id, "reason": decision.reason}
     area_id = common.parse_int(values.get("area_id")) or ticket.area_id
-    context.update(errors=errors, values=values, suggestion=suggestion,
+    proposal = None
+    if ticket.area_id is None and "classify" in context["actions"]:
+        # A chat or e-mail ticket without a place: propose today's ward from its address.
+        proposal = address_areas.ward_for_address(ticket.address or ticket.description[:400])
+        area_id = area_id or (proposal.area_id if proposal else None)
+    context.update(errors=errors, values=values, suggestion=suggestion, area_proposal=proposal,
                    area_levels=calls.area_picker_levels(area_id), area_id=area_id,
                    kinds=list(KIND_LABELS_VI.items()), priorities=PRIORITIES,
                    reject_reasons=handling.REJECT_REASONS,

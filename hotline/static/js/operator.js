@@ -235,6 +235,24 @@
     if (ev.key === "Enter") { ev.preventDefault(); lastLooked = ""; lookup(); nameInput.focus(); }
   });
 
+  /* Today's ward proposed from the address typed (old or new form): fills an empty picker. */
+  var proposal = form.querySelector("[data-area-proposal]");
+  if (proposal && address) {
+    var locate = debounce(function () {
+      if (address.value.trim().length < 6) { proposal.hidden = true; return; }
+      getJSON(withQuery(proposal.getAttribute("data-locate-url"), { address: address.value })).then(function (body) {
+        proposal.textContent = "";
+        if (!body.match) { proposal.hidden = true; return; }
+        proposal.appendChild(document.createTextNode("Đề xuất địa bàn: "));
+        proposal.appendChild(el("b", {}, body.match.name));
+        proposal.appendChild(document.createTextNode(" — " + body.match.explanation));
+        proposal.hidden = false;
+        if (picker && !picker.value.value) { picker.setChain(body.match.area_chain); }
+      }).catch(function () { proposal.hidden = true; });
+    }, 500);
+    address.addEventListener("input", locate);
+  }
+
   /* The router's suggestion for the field, area and kind chosen. */
   function updateReasonField() {
     var differs = suggested && agencySelect.value && agencySelect.value !== String(suggested);
