@@ -33,7 +33,6 @@ ENV_VARS = {
     "SATISFACTION_REOPEN_DAYS": "SATISFACTION_REOPEN_DAYS",
     "SATISFACTION_FOLLOWUP_DAYS": "SATISFACTION_FOLLOWUP_DAYS",
     "STATUS_LIMIT_PER_IP": "STATUS_LIMIT_PER_IP",
-    "STATUS_LIMIT_PER_CODE": "STATUS_LIMIT_PER_CODE",
     "SUBMIT_LIMIT_PER_IP": "SUBMIT_LIMIT_PER_IP",
     # Administration, personal data and operations (issue 8; docs/operations.md).
     "HOTLINE_RETENTION_DAYS": "RETENTION_DAYS",
@@ -117,7 +116,6 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SATISFACTION_FOLLOWUP_DAYS": 3,    # ask "has it been fixed?" this long after resolution
         # Failed lookups only: a citizen checking their own ticket is never locked out.
         "STATUS_LIMIT_PER_IP": "20 per 10 minutes;100 per day",
-        "STATUS_LIMIT_PER_CODE": "5 per 10 minutes;20 per day",
         "SUBMIT_LIMIT_PER_IP": "5 per 10 minutes;30 per day",
         "PUBLIC_MAX_PHOTOS": 5,
         "PUBLIC_PHOTO_MAX_BYTES": 8 * 1024 * 1024,

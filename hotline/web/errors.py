@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from hotline.domain.errors import NotFound, PermissionDenied
@@ -27,6 +28,9 @@ def _render(status: int, description: str | None = None):
     message = description if description and status == 429 else MESSAGES.get(status, MESSAGES[500])
     if _wants_json():
         return jsonify(error={"code": status, "message": message}), status
+    if status == 429:
+        # A limit reached is not an error of the person's: say so in words, with a way on.
+        return render_template("errors/too_many.html", message=_(message)), status
     return render_template("errors/error.html", status=status, message=message), status
 
 

@@ -1,9 +1,12 @@
 """The citizen's pages: home, file a report, follow it, read published results, rate.
 
-No account. Lookups are rate-limited per IP and per code, and only failed
-lookups count (a citizen checking their own ticket is never locked out), so
-neither codes nor the phone's last digits can be enumerated. The form takes a
-honeypot field and a per-IP limit instead of a CAPTCHA.
+No account. Lookups are rate-limited per client address, and only failed
+lookups count, so neither codes nor the phone's last digits can be enumerated —
+and, since ticket codes are public, the limit is never per code: a stranger's
+wrong guesses must not lock the owner out. A limit reached shows a page that
+says so in words and keeps what was typed. The form takes a honeypot field and
+a per-IP limit instead of a CAPTCHA; its ``submission_id`` only counts in the
+browser session that was given the form.
 """
 from __future__ import annotations
 
@@ -19,12 +22,12 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 
-from hotline.domain import codes
 from hotline.domain.errors import ValidationError
 from hotline.domain.lifecycle import DONE_STATUSES, LABELS_VI, OPEN_STATUSES, Status
 from hotline.domain.messages import Channel, ContactHandle, IncomingAttachment, IncomingMessage
@@ -45,13 +48,6 @@ NOT_FOUND = ("Không tìm thấy phiếu với mã và 4 số cuối điện tho
              "hoặc dùng đường dẫn tra cứu trong tin nhắn xác nhận.")
 
 
-def _code_key() -> str:
-    """Rate-limit key of the code being looked up, however it was typed."""
-    raw = request.view_args.get("code") if request.view_args else None
-    raw = raw or request.form.get("code") or ""
-    return "status-code:" + (codes.parse_code(raw) or "invalid")
-
-
 def _failed(response) -> bool:
     return response.status_code == 404
 
@@ -60,17 +56,29 @@ def _ip_limit() -> str:
     return current_app.config["STATUS_LIMIT_PER_IP"]
 
 
-def _code_limit() -> str:
-    return current_app.config["STATUS_LIMIT_PER_CODE"]
-
-
 _TOO_MANY = "Bạn đã tra cứu sai quá nhiều lần. Vui lòng thử lại sau ít phút."
+# One budget per client for every lookup door (form, secret link, rating).
 _lookup_limits = [
-    limiter.limit(_ip_limit, key_func=lambda: "status-ip:" + get_remote_address(),
-                  deduct_when=_failed, error_message=_TOO_MANY, methods=["GET", "POST"]),
-    limiter.limit(_code_limit, key_func=_code_key, deduct_when=_failed,
-                  error_message=_TOO_MANY, methods=["GET", "POST"]),
+    limiter.shared_limit(_ip_limit, scope="status-lookup",
+                         key_func=lambda: "status-ip:" + get_remote_address(),
+                         deduct_when=_failed, error_message=_TOO_MANY, methods=["GET", "POST"]),
 ]
+
+
+@bp.errorhandler(429)
+def too_many(exc):
+    """A limit reached on a citizen's page: the page again, with what they typed and why."""
+    message = _(exc.description or "Bạn thao tác quá nhanh. Vui lòng thử lại sau ít phút.")
+    if request.endpoint == "public.submit" and request.method == "POST":
+        # Bound from the post: everything typed is kept (photos must be chosen again).
+        return _submit_page(SubmitForm(), 429, refused=message)
+    if request.endpoint == "public.status" and request.method == "POST":
+        form = StatusForm()
+        form.phone_last4.data = ""  # never echo the digits back
+        return _private(make_response(render_template(
+            "public/status_form.html", form=form, not_found=message), 429))
+    return _private(make_response(render_template("errors/too_many.html", message=message),
+                                  429))
 
 
 def lookup_limited(view):
@@ -148,6 +156,7 @@ _ERROR_FIELDS = {"invalid_phone": "phone", "invalid_email": "email", "bad_image"
                              "Vui lòng thử lại sau ít phút hoặc gọi 1022.")
 def submit():
     if request.method == "GET":
+        submission.session_nonce(session)  # the id on this page counts in this session only
         return _submit_page(SubmitForm())
     # The post is read without binding SubmitForm (see public_submit); the form is built
     # only to show the page again, with what the citizen typed and what is wrong.
@@ -159,7 +168,9 @@ def submit():
         post = submission.read(request.form)
         attachments, gps = _photos()
         msg = IncomingMessage(
-            channel=Channel.WEB, external_id=f"web:{post.submission_id}",
+            channel=Channel.WEB,
+            external_id="web:" + submission.bound_id(post.submission_id,
+                                                     submission.session_nonce(session)),
             received_at=utcnow(), text=post.description, kind=post.kind,
             field_code=post.field_code, area_code=post.area_code, address=post.address,
             lat=post.lat, lon=post.lon,

@@ -7,12 +7,21 @@ per input — and ``SubmitForm`` is built only to draw the page (again, with the
 citizen's input and these messages, when something is wrong). The limits are the ones
 ``SubmitForm``'s validators draw as ``maxlength``/``min``/``max``: one set of numbers.
 The services check the rest (phone, e-mail, field and area codes, photos).
+
+The ``submission_id`` makes a double-click file one report. It is bound to the
+browser session that was shown the form: the intake key is a hash of the id and a
+random nonce kept in that session, so an id copied into another session (a shared
+computer, a cached page, a stranger) files a report of its own and never leads to
+the first citizen's ticket.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import re
+import secrets
 import uuid
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -34,6 +43,24 @@ BAD_LAT = _l("Vĩ độ không hợp lệ.")
 BAD_LON = _l("Kinh độ không hợp lệ.")
 BAD_KIND = _l("Chọn loại: phản ánh, kiến nghị hoặc hỏi đáp.")
 STALE_FORM = _l("Biểu mẫu không hợp lệ hoặc đã cũ. Vui lòng gửi lại.")
+
+
+SESSION_NONCE = "submit_nonce"
+_NONCE = re.compile(r"[0-9a-f]{32}")
+
+
+def session_nonce(session: MutableMapping) -> str:
+    """This browser session's random nonce (made and stored on first use)."""
+    nonce = session.get(SESSION_NONCE)
+    if not isinstance(nonce, str) or not _NONCE.fullmatch(nonce):
+        nonce = secrets.token_hex(16)
+        session[SESSION_NONCE] = nonce
+    return nonce
+
+
+def bound_id(submission_id: str, nonce: str) -> str:
+    """The intake key of ``submission_id`` posted in the session holding ``nonce``."""
+    return hashlib.sha256(f"{nonce}:{submission_id}".encode()).hexdigest()[:32]
 
 
 def too_long(limit: int):
