@@ -55,3 +55,32 @@ def import_official(province: str, legacy: bool, legacy_provinces: tuple[str, ..
         bar.close()
     commit()
     click.echo(result.describe())
+
+
+@areas_cli.command("reorganise")
+@click.option("--official", "province", help='Apply the 2025 reform to a live pre-2025 tree of '
+              'this province, e.g. "Đồng Nai".')
+@click.option("--csv", "csv_file", type=click.File("rb"), help="old_code,new_code rows.")
+@click.option("--effective", type=click.DateTime(["%Y-%m-%d"]),
+              help="The day the CSV's reorganisation took effect (default: today).")
+@click.option("--apply", "do_apply", is_flag=True, help="Write it (default: a dry run).")
+def reorganise_cmd(province, csv_file, effective, do_apply) -> None:
+    """Merge, split or rename units: a dry run with counts, then --apply (all or nothing)."""
+    from hotline.models import utcnow
+    from hotline.services import reorganise
+    if bool(province) == bool(csv_file):
+        raise click.UsageError("Give either --official PROVINCE or --csv FILE.")
+    try:
+        if province:
+            plan = reorganise.migrate_to_2025(CLI, province, dry_run=not do_apply)
+        else:
+            day = effective.date() if effective else utcnow().date()
+            plan = reorganise.plan_csv(csv_file.read(), effective=day)
+            if do_apply:
+                plan = reorganise.apply(CLI, plan)
+    except HotlineError as exc:
+        raise click.ClickException(exc.message) from None
+    if do_apply:
+        commit()
+    click.echo(plan.describe())
+    click.echo("Applied." if do_apply else "Dry run: nothing written (add --apply).")

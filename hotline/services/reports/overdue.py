@@ -81,15 +81,29 @@ def groupings() -> list[Grouping]:
     (root first; the tree may have any depth)."""
     out = [Grouping("agency", "Theo đơn vị"), Grouping("agency_level", "Theo cấp đơn vị")]
     depth = func.length(Area.path) - func.length(func.replace(Area.path, "/", ""))
-    for level, _depth in db.session.execute(
-            select(Area.level, func.min(depth)).group_by(Area.level).order_by(func.min(depth))):
-        out.append(Grouping(f"area:{level}",
-                            f"Theo địa bàn cấp {AREA_LEVEL_LABELS.get(level, level)}"))
+    rows = db.session.execute(
+        select(Area.level, func.min(depth), func.count(Area.valid_to), func.count())
+        .group_by(Area.level).order_by(func.min(depth))).all()
+    reorganised = any(former for _l, _d, former, _n in rows)
+    for level, _depth, former, total in rows:
+        label = f"Theo địa bàn cấp {AREA_LEVEL_LABELS.get(level, level)}"
+        if not reorganised:
+            out.append(Grouping(f"area:{level}", label))
+            continue
+        # After a reorganisation: the unit a ticket was handled under, or today's tree (the
+        # former units' tickets counted under the ward that took them over).
+        out.append(Grouping(f"area:{level}", label + " (tại thời điểm tiếp nhận)"))
+        if total > former:
+            out.append(Grouping(f"{NOW_PREFIX}{level}", label + " (theo địa giới hiện hành)"))
     return out
 
 
+NOW_PREFIX = "area_now:"
+
+
 def check_group(group: str) -> str:
-    if group in ("agency", "agency_level") or (group.startswith("area:") and len(group) > 5):
+    if group in ("agency", "agency_level") or (group.startswith("area:") and len(group) > 5) \
+            or (group.startswith(NOW_PREFIX) and len(group) > len(NOW_PREFIX)):
         return group
     raise ValidationError(f"Cách nhóm không hợp lệ: «{group[:30]}».", code="invalid_group")
 
@@ -103,12 +117,14 @@ def group_column(group: str, from_):
         a = Agency.__table__.alias("grp_agency")
         return from_.outerjoin(a, a.c.id == t.agency_id), a.c.level
     level = group.split(":", 1)[1]
+    area_id = (func.coalesce(t.current_area_id, t.area_id) if group.startswith(NOW_PREFIX)
+               else t.area_id)
     a, anc = Area.__table__.alias("a"), Area.__table__.alias("anc")
     # area id → its ancestor-or-self at that level: a few thousand rows, hash-joined.
     mapping = (select(a.c.id.label("area_id"), anc.c.id.label("ancestor_id"))
                .select_from(a.join(anc, a.c.path.like(anc.c.path + "%")))
                .where(anc.c.level == level).subquery("area_anc"))
-    return from_.outerjoin(mapping, mapping.c.area_id == t.area_id), mapping.c.ancestor_id
+    return from_.outerjoin(mapping, mapping.c.area_id == area_id), mapping.c.ancestor_id
 
 
 def parse_group_key(group: str, raw: str | None):
