@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     _register_reports(app)
     _register_public(app)
     _register_operations(app)
+    _register_maps(app)
     errors.init_app(app)
     from channels import webhooks
     webhooks.init_app(app)
@@ -92,6 +93,14 @@ def _register_public(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(open311.bp)
+
+
+def _register_maps(app: Flask) -> None:
+    """Maps of published reports and hot spots; the ward under a point."""
+    from hotline.web import maps
+
+    app.register_blueprint(maps.bp)
+    app.register_blueprint(maps.staff)
 
 
 def _register_operations(app: Flask) -> None:

@@ -44,6 +44,9 @@ ENV_VARS = {
     "CRON_RETENTION_SECONDS": "CRON_RETENTION_SECONDS",
     "CRON_SATISFACTION_SECONDS": "CRON_SATISFACTION_SECONDS",
     "HOTLINE_PROXY_COUNT": "PROXY_COUNT",
+    # Maps: a tile server of the province's own (none: boundaries and centroids only).
+    "HOTLINE_MAP_TILE_URL": "MAP_TILE_URL",
+    "HOTLINE_MAP_TILE_ATTRIBUTION": "MAP_TILE_ATTRIBUTION",
     # Citizen channels (channels/*; docs/channels.md). A channel without its secrets is disabled.
     **{name: name for name in (
         "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL",
@@ -107,6 +110,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "CRON_RETENTION_SECONDS": 86400,  # the retention job's interval on rq's cron
         "CRON_SATISFACTION_SECONDS": 3600,  # "has it been fixed?" follow-ups
         "PROXY_COUNT": 0,  # reverse proxies in front (nginx: 1) whose X-Forwarded-* to trust
+        # "https://tiles.example.gov.vn/{z}/{x}/{y}.png": its origin joins the CSP's img-src.
+        "MAP_TILE_URL": None,
+        "MAP_TILE_ATTRIBUTION": "",
         # Working hours of state agencies, local time.
         "WORK_SHIFTS": "07:30-11:30,13:00-17:00",
         # The PBX's call-event webhook answers 401 until a shared secret is set (docs/pbx.md).

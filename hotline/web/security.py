@@ -52,7 +52,8 @@ def init_app(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0)
 
-    defaults = [("Content-Security-Policy", CSP), ("X-Frame-Options", "DENY"),
+    defaults = [("Content-Security-Policy", csp_for(app.config.get("MAP_TILE_URL"))),
+                ("X-Frame-Options", "DENY"),
                 ("X-Content-Type-Options", "nosniff"),
                 ("Referrer-Policy", "strict-origin-when-cross-origin"),
                 ("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)"),
@@ -60,6 +61,18 @@ def init_app(app: Flask) -> None:
     if production:
         defaults.append(("Strict-Transport-Security", HSTS))
     app.wsgi_app = SecurityHeaders(app.wsgi_app, defaults)
+
+
+def csp_for(tile_url: str | None) -> str:
+    """The policy, with the map tile server's origin (and only it) allowed as images."""
+    if not tile_url:
+        return CSP
+    from urllib.parse import urlsplit
+    parts = urlsplit(tile_url)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        return CSP
+    origin = f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
+    return CSP.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
 
 
 class SecurityHeaders:

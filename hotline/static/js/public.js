@@ -36,6 +36,7 @@
       navigator.geolocation.getCurrentPosition(function (pos) {
         lat.value = pos.coords.latitude.toFixed(6);
         lon.value = pos.coords.longitude.toFixed(6);
+        lat.dispatchEvent(new Event("change"));  // the map shows the point and its ward
         locStatus.textContent = "Đã lấy vị trí (độ chính xác khoảng " +
           Math.round(pos.coords.accuracy) + " m).";
         checkNearby();
