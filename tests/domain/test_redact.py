@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import itertools
+import json
+import unicodedata
+from pathlib import Path
 
 import pytest
 
 from hotline.domain.redact import LABELS, find_personal_data, redact
+from hotline.domain.redaction.normalize import normalise
 
 PHONE, EMAIL, ID, PLATE = LABELS["phone"], LABELS["email"], LABELS["id_number"], LABELS["plate"]
 NAME, HOUSE = LABELS["name"], LABELS["house_number"]
@@ -183,3 +187,70 @@ def test_empty_and_decomposed_input():
     import unicodedata
     nfd = unicodedata.normalize("NFD", "Ông Nguyễn Văn Tám gọi 0912345678")
     assert redact(nfd) == f"Ông {NAME} gọi {PHONE}"
+
+
+# --- the corpus: realistic reports that must lose every personal string, controls that stay ----
+
+_CORPUS = json.loads((Path(__file__).parent.parent / "data" / "redaction_corpus.json")
+                     .read_text(encoding="utf-8"))
+
+
+def _squash(value: str) -> str:
+    """The detector's view without any space: what a reader could still piece together."""
+    return normalise(value).view.replace(" ", "").replace("\n", "").casefold()
+
+
+@pytest.mark.parametrize("case", _CORPUS["cases"], ids=lambda c: c["text"][:60])
+def test_corpus_case_loses_every_personal_string(case):
+    text = unicodedata.normalize("NFC", case["text"])
+    out = redact(text)
+    covered = set()
+    for f in find_personal_data(text):
+        covered.update(range(f.start, f.end))
+    for item in case["personal"]:
+        value = unicodedata.normalize("NFC", item["value"])
+        start = text.index(value)
+        # Every visible character of the personal string lies inside a replaced span …
+        left = [c for i, c in enumerate(value, start) if i not in covered and c.isalnum()]
+        assert not left, f"{item['kind']} {value!r} leaves {''.join(left)!r}: {out!r}"
+        # … and neither it nor its normalised, space-free form survives in the output.
+        assert value not in out
+        assert _squash(value) not in _squash(out)
+    assert out.strip() and "[" in out  # a readable sentence of labels, never empty
+
+
+@pytest.mark.parametrize("control", _CORPUS["controls"], ids=lambda c: c[:60])
+def test_corpus_control_stays_unchanged(control):
+    assert redact(control) == control
+
+
+def test_corpus_size():
+    assert len(_CORPUS["cases"]) >= 300 and len(_CORPUS["controls"]) >= 100
+
+
+@pytest.mark.parametrize("text", ["CCCD 079 203 001 333", "CCCD 079203001333", "079 203 001 333",
+                                  "căn cước: 0 7 9 2 0 3 0 0 1 3 3 3"])
+def test_an_id_is_taken_whole_before_a_phone_takes_part_of_it(text):
+    found = find_personal_data(text)
+    assert [f.kind for f in found] == ["id_number"]
+    assert "333" not in redact(text)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Nguyễn Văn Tám", NAME),
+    ("0912345678", PHONE),
+    ("Nguyễn Văn Tám 0912345678", f"{NAME} {PHONE}"),
+    ("Nguyễn Văn Tám0912345678", f"{NAME} {PHONE}"),
+    ("tam.nguyen@gmail.com, 079203001234", f"{EMAIL}, {ID}"),
+])
+def test_only_personal_data_still_reads_as_labels(text, expected):
+    assert redact(text) == expected
+
+
+def test_the_original_span_is_replaced_whatever_hides_in_it():
+    text = "Gọi ０９１２\u200b３４５\u00a0\u00a0６７８ nhé, ông\u200b NGUYỄN  VĂN  TÁM biết."
+    out = redact(text)
+    assert out == f"Gọi {PHONE} nhé, ông\u200b {NAME} biết."
+    found = find_personal_data(text)
+    assert [text[f.start:f.end] for f in found] == [f.value for f in found]
+    assert found[0].value == "０９１２\u200b３４５\u00a0\u00a0６７８"

@@ -233,3 +233,5 @@ def test_find_export_and_erase(app, receive, operator_actor):
 def test_redact_text():
     assert privacy.redact_text("Gọi 0912 345 678 hoặc +84912345678, a.b@c.vn, CCCD 012345678901") \
         == "Gọi [số điện thoại] hoặc [số điện thoại], [e-mail], CCCD [số giấy tờ]"
+    # The whole ID goes, not a phone-shaped part of it ("CCCD [số điện thoại] 333").
+    assert privacy.redact_text("CCCD 079 203 001 333") == "CCCD [số giấy tờ]"
