@@ -21,6 +21,7 @@ from hotline.domain.lifecycle import Status
 from hotline.domain.messages import IncomingAttachment
 from hotline.domain.photos import ALLOWED_FORMATS, public_copy
 from hotline.domain.redact import Finding, find_personal_data, redact
+from hotline.domain.redact import review_marks as _review_marks
 from hotline.extensions import db
 from hotline.models import Attachment, Role, Ticket, User, utcnow
 from hotline.services import attachments as attachment_store
@@ -64,6 +65,13 @@ def residual_findings(ticket: Ticket, value: str | None) -> list[Finding]:
     """Personal data the detector still finds in a (possibly edited) text."""
     return find_personal_data(value or "", known_names=_known_names(ticket),
                               hide_house_numbers=ticket.privacy_requested)
+
+
+def review_marks(ticket: Ticket, value: str | None) -> list[Finding]:
+    """What to highlight for the moderator: personal data still found, and what only looks
+    suspicious (kind ``suspicious``: long digit runs, name-like capitalised words, links)."""
+    return _review_marks(value or "", known_names=_known_names(ticket),
+                         hide_house_numbers=ticket.privacy_requested)
 
 
 def prepare_publication(ticket: Ticket) -> PublicationDraft:
@@ -241,4 +249,4 @@ def get_for_moderation(actor: User, code: str) -> Ticket:
 
 __all__ = ["PUBLISHABLE", "PublicationDraft", "QueuePage", "approve_publication",
            "get_for_moderation", "prepare_publication", "publication_queue",
-           "recently_published", "residual_findings", "unpublish"]
+           "recently_published", "residual_findings", "review_marks", "unpublish"]

@@ -2,8 +2,9 @@
 
 ``/manager/publication`` lists results waiting for publication and the latest
 publications; each ticket's page shows the original (internal) beside the
-automatically redacted proposal, what the detector still finds in it, and the
-photos to publish as EXIF-free copies. Manager role only.
+automatically redacted proposal, what the detector still finds in it (marked in a
+preview of the text about to be published, with what merely looks suspicious), and
+the photos to publish as EXIF-free copies. Manager role only.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from sqlalchemy import select
 
 from hotline.auth import require_role
 from hotline.domain.errors import ValidationError
-from hotline.domain.redact import LABELS
+from hotline.domain.redact import LABELS, mark_segments
 from hotline.extensions import db
 from hotline.models import Attachment
 from hotline.services import publication
@@ -49,15 +50,20 @@ def _render_ticket(ticket, form, status=200):
         form.result.data = draft.result
     summary_left = publication.residual_findings(ticket, form.summary.data)
     result_left = publication.residual_findings(ticket, form.result.data)
+    previews = [(field.label.text, mark_segments(field.data or "",
+                                                 publication.review_marks(ticket, field.data)))
+                for field in (form.summary, form.result)]
     return render_template("moderation/ticket.html", ticket=ticket, form=form, draft=draft,
                            leftovers=summary_left + result_left, labels=LABELS,
-                           unpublish_form=UnpublishForm()), status
+                           previews=previews, unpublish_form=UnpublishForm()), status
 
 
 @bp.route("/<code>", methods=["GET", "POST"])
 def ticket(code):
     ticket = publication.get_for_moderation(current_user, code)
     form = ModerationForm()
+    if request.method == "POST" and request.form.get("action") == "check":
+        return _render_ticket(ticket, form)  # mark the edited text again; nothing is saved
     if request.method == "GET" or not form.validate_on_submit():
         return _render_ticket(ticket, form, 200 if request.method == "GET" else 400)
     photo_ids = [int(v) for v in request.form.getlist("photo") if v.isdigit()]

@@ -254,3 +254,12 @@ def test_the_original_span_is_replaced_whatever_hides_in_it():
     found = find_personal_data(text)
     assert [text[f.start:f.end] for f in found] == [f.value for f in found]
     assert found[0].value == "０９１２\u200b３４５\u00a0\u00a0６７８"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("0912345678@gmail.com", EMAIL),                    # the address, not a phone inside it
+    ("zalo.me/0912345678", LABELS["profile"]),
+    ("tam.079203001234@yahoo.com", EMAIL),
+])
+def test_the_more_specific_finding_wins_an_overlap(text, expected):
+    assert redact(text) == expected
