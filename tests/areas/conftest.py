@@ -40,4 +40,5 @@ def tree(app) -> Tree:
     db.session.add(rule)
     db.session.commit()
     assert text.fold(areas["75"].name) == "tinh dong nai"
+    db.session.commit()  # end the read: a live server's SQLite writes must not wait for it
     return Tree(areas, agencies, field, rule)

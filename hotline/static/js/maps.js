@@ -27,11 +27,14 @@
 
   /* A map in ``node``: tiles if configured, and the wards drawn as the background. */
   function baseMap(node, opts) {
-    var map = L.map(node, { zoomSnap: 0.5, tap: true });
+    // A view first: circles measured in metres need one before they can be drawn or fitted.
+    var map = L.map(node, { zoomSnap: 0.5, tap: true }).setView([16, 106.5], 6);
     var tiles = node.getAttribute("data-tiles");
     if (tiles) {
       L.tileLayer(tiles, { maxZoom: 19, attribution: node.getAttribute("data-attribution") || "" }).addTo(map);
     }
+    // What a map marks (points, clusters, hot spots) is drawn above the wards.
+    map.createPane("marks").style.zIndex = 450;
     var wards = L.featureGroup().addTo(map);
     var byId = {};
     var ready = getJSON(node.getAttribute("data-wards-url")).then(function (geo) {
@@ -81,7 +84,7 @@
     var setPoint = function (la, lo, fill) {
       if (fill) { lat.value = la.toFixed(6); lon.value = lo.toFixed(6); }
       if (marker) { marker.setLatLng([la, lo]); } else {
-        marker = L.circleMarker([la, lo], { radius: 8, color: "#c41e3a", weight: 3, fillOpacity: 0.8 }).addTo(m.map);
+        marker = L.circleMarker([la, lo], { radius: 8, color: "#c41e3a", weight: 3, fillOpacity: 0.8, pane: "marks" }).addTo(m.map);
       }
       locate(la, lo);
     };
@@ -114,7 +117,7 @@
         body.clusters.forEach(function (c) {
           total += c.count;
           if (c.count === 1) {
-            var mk = L.circleMarker([c.lat, c.lon], { radius: 7, color: "#c41e3a", weight: 2, fillOpacity: 0.7 });
+            var mk = L.circleMarker([c.lat, c.lon], { radius: 7, color: "#c41e3a", weight: 2, fillOpacity: 0.7, pane: "marks" });
             var link = document.createElement("a");
             link.href = resultUrl + "/" + encodeURIComponent(c.code);
             link.textContent = c.code + (c.field ? " · " + c.field : "");
@@ -124,8 +127,9 @@
             var size = Math.min(56, 22 + Math.round(Math.log(c.count) * 6));
             var label = document.createElement("span");
             label.textContent = String(c.count);
+            label.style.lineHeight = (size - 4) + "px";
             var icon = L.divIcon({ className: "map-cluster", html: label, iconSize: [size, size] });
-            var cm = L.marker([c.lat, c.lon], { icon: icon, title: c.count + " phản ánh" });
+            var cm = L.marker([c.lat, c.lon], { icon: icon, title: c.count + " phản ánh", pane: "marks" });
             cm.on("click", function () { pm.map.setView([c.lat, c.lon], Math.min(18, pm.map.getZoom() + 2)); });
             points.addLayer(cm);
           }
@@ -155,7 +159,7 @@
           if (w.level !== "commune" || w.lat == null || !w[show]) { return; }
           var r = 6 + 24 * Math.sqrt(w[show] / max);
           var c = L.circleMarker([w.lat, w.lon], { radius: r, color: show === "overdue" ? "#b00020" : "#d9822b",
-                                                   weight: 1, fillOpacity: 0.6 });
+                                                   weight: 1, fillOpacity: 0.6, pane: "marks" });
           c.bindTooltip(w.name + ": " + w.total + " phản ánh, " + w.open + " đang xử lý, " + w.overdue + " quá hạn");
           spots.addLayer(c);
         });
@@ -185,7 +189,7 @@
       if (ward) { ward.setStyle({ color: "#c41e3a", weight: 2 }); }
       var la = parseFloat(node.getAttribute("data-lat")), lo = parseFloat(node.getAttribute("data-lon"));
       if (!isNaN(la) && !isNaN(lo)) {
-        L.circleMarker([la, lo], { radius: 8, color: "#c41e3a", weight: 3, fillOpacity: 0.8 }).addTo(tm.map);
+        L.circleMarker([la, lo], { radius: 8, color: "#c41e3a", weight: 3, fillOpacity: 0.8, pane: "marks" }).addTo(tm.map);
         tm.map.setView([la, lo], 14);
       } else if (ward) {
         tm.map.fitBounds(ward.getBounds());
