@@ -62,13 +62,19 @@ def _init_extensions(app: Flask) -> None:
                    default_translation_directories=os.path.join(PACKAGE_DIR, "translations"))
     filters.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    if app.config.get("REDIS_URL"):
+        # A Redis that stops answering must cost a request a second at most: then the
+        # limiter counts in this process's memory (logged) until Redis is back.
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
+                              {"socket_connect_timeout": 1, "socket_timeout": 1})
     limiter.init_app(app)
     login_manager.init_app(app)
     import hotline.auth  # noqa: F401 - the user loader
     import hotline.models  # noqa: F401 - register the tables on the metadata
 
-    from workers import queue
+    from workers import periodic, queue
     queue.init_app(app)
+    periodic.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,8 +1,9 @@
 """``flask --app hotline …`` commands of the SLA engine and the workers.
 
 ``sla-recompute``, ``send-digests``, ``outbox-relay`` and ``intake-drain`` are thin wrappers over
-services (usable from the system cron when there is no Redis); ``worker`` and
-``scheduler`` live in ``workers.runner`` and ``workers.cron``. ``sla-scan`` is
+services (usable from the system cron when there is no Redis); ``worker``,
+``scheduler`` and ``periodic-jobs`` live in ``workers.runner``, ``workers.cron`` and
+``workers.periodic``. ``sla-scan`` is
 in ``hotline.cli``.
 """
 from __future__ import annotations
@@ -17,9 +18,10 @@ from hotline.tx import commit
 
 def init_app(app: Flask) -> None:
     from workers.cron import scheduler_command
+    from workers.periodic import periodic_jobs_command
     from workers.runner import worker_command
     for command in (sla_recompute, send_digests, outbox_relay, intake_drain, worker_command,
-                    scheduler_command):
+                    scheduler_command, periodic_jobs_command):
         app.cli.add_command(command)
 
 

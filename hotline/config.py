@@ -70,6 +70,10 @@ ENV_VARS = {
         "CRON_INTAKE_SECONDS", "CRON_STATS_SECONDS", "LOOKUP_CACHE_SECONDS",
         "DB_PING_IDLE_SECONDS", "INTAKE_DRAIN_LINGER_SECONDS",
     )},
+    # Periodic jobs in the web process (workers/periodic.py) and Redis outages (workers/queue.py).
+    "HOTLINE_PERIODIC_JOBS": "PERIODIC_JOBS",
+    "PERIODIC_TICK_SECONDS": "PERIODIC_TICK_SECONDS",
+    "REDIS_RETRY_SECONDS": "REDIS_RETRY_SECONDS",
 }
 
 
@@ -99,6 +103,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis away: count in each process's memory instead of failing the request.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # A process that saw Redis fail runs jobs in-process this long before asking again.
+        "REDIS_RETRY_SECONDS": 5,
         # Personal data of citizens is anonymised this many days after a ticket closes.
         "RETENTION_DAYS": 5 * 365,
         # One request's body (uploads included); nginx's client_max_body_size must match.
@@ -159,6 +167,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # An rq drain job polls this long after the staged queue runs dry (workers/jobs.py).
         "INTAKE_DRAIN_LINGER_SECONDS": 1.0,
         "CRON_STATS_SECONDS": 3600,
+        # Who runs that schedule besides rq's scheduler (workers/periodic.py): "auto" — a
+        # thread in each web process when there is no Redis or while it is away —,
+        # "in-process" or "off" (system cron). Unset: "auto", or "off" under TESTING.
+        "PERIODIC_JOBS": None,
+        "PERIODIC_TICK_SECONDS": 5,
         # API keys and Open311 services kept per web process (hotline/services/lookups.py).
         "LOOKUP_CACHE_SECONDS": 10,
     }

@@ -14,6 +14,10 @@
 - ``workers.retention.anonymise_expired`` on *maintenance* every ``CRON_RETENTION_SECONDS``
   (86400) — personal-data retention (issue 8), batched and resumable.
 
+Each run takes the job's lease in the ``periodic_jobs`` table and records how it ended
+(``workers.periodic``): the same schedule runs in-process on the embedded default and
+from the system cron (``flask --app hotline periodic-jobs``).
+
 Intervals, not cron strings: rq evaluates cron strings in the machine's local
 time zone (often UTC on servers), while our deadlines live in
 Asia/Ho_Chi_Minh working time; the services decide what is due. Every job is
@@ -38,7 +42,7 @@ from rq.cron import CronScheduler
 from rq.exceptions import StopRequested
 
 from hotline.services.settings import setting_int
-from workers import jobs, retention, satisfaction
+from workers import jobs, periodic, retention, satisfaction
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +90,11 @@ class ResilientCronScheduler(CronScheduler):
 
 
 def schedule(app: Flask) -> list[dict]:
-    """The jobs and intervals of this deployment (also shown by ``scheduler --list``)."""
+    """The jobs and intervals of this deployment (also shown by ``scheduler --list``): the
+    one schedule of every runner (rq here, ``workers.periodic`` in-process or from cron).
+    Each entry is named after its function."""
     cfg = app.config
-    return [
+    entries = [
         {"func": jobs.drain_intake, "queue_name": "intake",
          "interval": setting_int("CRON_INTAKE_SECONDS", cfg), "job_timeout": 600},
         {"func": jobs.sla_scan, "queue_name": "maintenance",
@@ -106,15 +112,22 @@ def schedule(app: Flask) -> list[dict]:
         {"func": satisfaction.satisfaction_followup, "queue_name": "notifications",
          "interval": setting_int("CRON_SATISFACTION_SECONDS", cfg), "job_timeout": 900},
     ]
+    return [{**entry, "name": entry["func"].__name__} for entry in entries]
 
 
 def build_scheduler(app: Flask, connection: Redis) -> ResilientCronScheduler:
-    """A scheduler with our jobs registered; queued runs expire after three intervals."""
+    """A scheduler with our jobs registered; queued runs expire after three intervals.
+
+    Each run goes through ``workers.periodic.run_scheduled``: it takes the job's lease in
+    the database (a web process standing in during a Redis outage, or a second scheduler,
+    never runs it at the same time) and records the run for /admin/system.
+    """
     scheduler = ResilientCronScheduler(connection=connection)
     for entry in schedule(app):
-        scheduler.register(entry["func"], entry["queue_name"], interval=entry["interval"],
-                           job_timeout=entry["job_timeout"], ttl=3 * entry["interval"],
-                           result_ttl=3600, failure_ttl=7 * 86400)
+        scheduler.register(periodic.run_scheduled, entry["queue_name"], args=(entry["name"],),
+                           interval=entry["interval"], job_timeout=entry["job_timeout"],
+                           ttl=3 * entry["interval"], result_ttl=3600, failure_ttl=7 * 86400,
+                           name=entry["name"])
     return scheduler
 
 
@@ -131,6 +144,7 @@ def scheduler_command(list_only: bool) -> None:
         return
     if not app.config.get("REDIS_URL"):
         raise click.ClickException(
-            "REDIS_URL is not set: without Redis run `flask --app hotline sla-scan` (and "
-            "`send-digests`) from the system's cron instead; replies go out after each commit.")
+            "REDIS_URL is not set: the web processes run these jobs themselves "
+            "(HOTLINE_PERIODIC_JOBS=auto), or run `flask --app hotline periodic-jobs` from the "
+            "system's cron every minute (README, Commands).")
     build_scheduler(app, Redis.from_url(app.config["REDIS_URL"])).start()

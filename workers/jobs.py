@@ -10,6 +10,7 @@ import logging
 from time import monotonic, sleep
 
 from flask import current_app
+from redis.exceptions import RedisError
 from rq import get_current_job
 
 from channels.base import DeliveryError, OutboundMessage, get_adapter
@@ -87,17 +88,25 @@ def relay_outbox() -> int:
     """Hand every due outbox row to a ``deliver`` job; returns how many.
 
     With rq: enqueue the jobs (one pipeline per batch), then mark the rows
-    queued and commit; if Redis is down this raises and nothing is marked, so
-    the next run tries again. In-process: deliver a bounded number right here.
+    queued and commit. In-process — or when Redis stops answering — deliver a
+    bounded number right here; the rest waits in the table for the next run.
     """
-    now = utcnow()
-    if not job_queue.is_async():
-        ids = delivery.due_for_relay(now, limit=IN_PROCESS_MAX)
-        db.session.rollback()
-        for outbox_id in ids:
-            deliver(outbox_id)
-        return len(ids)
+    if job_queue.is_async():
+        try:
+            return _relay_to_rq()
+        except RedisError as exc:  # rows not marked queued yet stay due
+            db.session.rollback()
+            job_queue.note_redis_down(exc)
+    ids = delivery.due_for_relay(utcnow(), limit=IN_PROCESS_MAX)
+    db.session.rollback()
+    for outbox_id in ids:
+        deliver(outbox_id)
+    return len(ids)
+
+
+def _relay_to_rq() -> int:
     from rq import Queue
+    now = utcnow()
     rq_queue = Queue("notifications", connection=job_queue.redis_connection())
     retry = job_queue.retry_policy()
     total = 0

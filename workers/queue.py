@@ -3,15 +3,25 @@
 In-process mode runs a job after the caller's commit (``hotline.tx.commit``),
 so the embedded default works on one laptop with no Redis. Jobs are importable
 module-level functions taking ids, never ORM objects.
+
+A Redis outage degrades a process to in-process mode: the first failed call marks
+Redis as away for ``REDIS_RETRY_SECONDS`` (so each request does not pay a connection
+attempt), jobs that could not be enqueued run here after the commit, and the next call
+after that window tries Redis again. What needs no job at once stays in the database
+(staged messages, outbox rows) for the workers when Redis is back.
 """
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from flask import Flask, current_app, g, has_app_context
 from redis import Redis
+from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +37,18 @@ DRAIN_WAKE_TTL = 60
 # wake is seen by that job without asking Redis again: a burst costs a few Redis calls a
 # second instead of one a message.
 LAST_WAKE = "hotline_drain_woken"
+# app.extensions key: the Redis outage this process is living through, if any.
+OUTAGE = "hotline_redis_outage"
+
+
+@dataclass
+class RedisOutage:
+    """Redis could not be reached by this process: since when, why, and when to try again."""
+
+    since: datetime
+    error: str
+    retry_at: float  # monotonic seconds
+    failures: int = 1
 
 
 def init_app(app: Flask) -> None:
@@ -57,8 +79,8 @@ def _drain_after_commit(app: Flask) -> None:
 
 
 def wake_drainer() -> None:
-    """After a commit that staged messages: drain here (in-process) or make sure a drain
-    job is queued (rq). If Redis is down the messages wait for the cron drain."""
+    """After a commit that staged messages: drain here (in-process, or Redis away) or make
+    sure a drain job is queued (rq)."""
     from workers.jobs import drain_intake
     if not is_async():
         drain_intake()
@@ -70,6 +92,8 @@ def wake_drainer() -> None:
         # Queued now or already: that job has not started (it clears the key as it starts),
         # so it polls for at least the linger time from now.
         current_app.extensions[LAST_WAKE] = now
+    else:
+        drain_intake()  # Redis is away: one pass here, as on the embedded default
 
 
 def queue_drain() -> bool:
@@ -77,12 +101,14 @@ def queue_drain() -> bool:
     from workers.jobs import drain_intake
     try:
         if redis_connection().set(DRAIN_WAKE_KEY, "1", nx=True, ex=DRAIN_WAKE_TTL):
-            enqueue(drain_intake, queue="intake")
-        return True
-    except Exception:  # noqa: BLE001 - the staged rows are committed; cron drains them
-        log.warning("could not wake the intake drainer; the cron drain will catch up",
-                    exc_info=True)
+            from rq import Queue
+            Queue("intake", connection=redis_connection()).enqueue(
+                drain_intake, retry=retry_policy())
+    except RedisError as exc:  # the staged rows are committed; they wait in the table
+        note_redis_down(exc)
         return False
+    note_redis_up()
+    return True
 
 
 def wake_coalesce_seconds() -> float:
@@ -109,7 +135,47 @@ def retry_policy():
 
 
 def is_async() -> bool:
-    return bool(current_app.config.get("REDIS_URL")) and current_app.config["QUEUE_MODE"] == "rq"
+    """Whether jobs go to rq now: Redis configured, rq mode, and not known to be away."""
+    if not current_app.config.get("REDIS_URL") or current_app.config["QUEUE_MODE"] != "rq":
+        return False
+    outage = current_app.extensions.get(OUTAGE)
+    return outage is None or time.monotonic() >= outage.retry_at
+
+
+_outage_lock = threading.Lock()
+
+
+def redis_outage() -> RedisOutage | None:
+    """The Redis outage this process has seen and not yet seen end (None: none known)."""
+    return current_app.extensions.get(OUTAGE)
+
+
+def note_redis_down(exc: BaseException) -> None:
+    """A Redis call failed: run jobs in-process for ``REDIS_RETRY_SECONDS``, then try again."""
+    retry = float(current_app.config.get("REDIS_RETRY_SECONDS") or 5)
+    with _outage_lock:
+        outage = current_app.extensions.get(OUTAGE)
+        if outage is None:
+            log.warning("Redis unreachable (%s: %s): jobs run in this process until it is back",
+                        type(exc).__name__, exc)
+            current_app.extensions[OUTAGE] = RedisOutage(
+                since=datetime.now(timezone.utc), error=f"{type(exc).__name__}: {exc}"[:300],
+                retry_at=time.monotonic() + retry)
+        else:
+            outage.failures += 1
+            outage.error = f"{type(exc).__name__}: {exc}"[:300]
+            outage.retry_at = time.monotonic() + retry
+
+
+def note_redis_up() -> None:
+    """A Redis call succeeded: end the outage, if this process saw one."""
+    if current_app.extensions.get(OUTAGE) is None:
+        return
+    with _outage_lock:
+        outage = current_app.extensions.pop(OUTAGE, None)
+    if outage is not None:
+        seconds = (datetime.now(timezone.utc) - outage.since).total_seconds()
+        log.warning("Redis is back after %.0fs: jobs go to rq again", seconds)
 
 
 def redis_connection() -> Redis:
@@ -123,11 +189,9 @@ def redis_connection() -> Redis:
 
 
 def enqueue(func: Callable, *args, queue: str = "notifications", **kwargs) -> None:
-    """Run ``func(*args)`` in the background: on rq, or in this process after the commit."""
-    if is_async():
-        from rq import Queue
-        Queue(queue, connection=redis_connection()).enqueue(
-            func, *args, retry=retry_policy(), **kwargs)
+    """Run ``func(*args)`` in the background: on rq, or in this process after the commit
+    (also when Redis cannot take it)."""
+    if is_async() and _enqueue_rq(func, args, kwargs, queue):
         return
     if not has_app_context():
         func(*args, **kwargs)
@@ -135,12 +199,25 @@ def enqueue(func: Callable, *args, queue: str = "notifications", **kwargs) -> No
     g.setdefault("deferred_jobs", []).append((func, args, kwargs, None))
 
 
+def _enqueue_rq(func: Callable, args: tuple, kwargs: dict, queue: str) -> bool:
+    """Put the job on rq; False (Redis noted as away) if Redis would not take it."""
+    from rq import Queue
+    try:
+        Queue(queue, connection=redis_connection()).enqueue(
+            func, *args, retry=retry_policy(), **kwargs)
+    except RedisError as exc:
+        note_redis_down(exc)
+        return False
+    note_redis_up()
+    return True
+
+
 def after_commit(func: Callable, *args, queue: str = "notifications", **kwargs) -> None:
     """Run ``func(*args)`` once the caller's transaction is committed (``hotline.tx.commit``).
 
-    With rq it is enqueued then; if Redis is down the error is logged and
-    swallowed — the caller's data is committed and the cron relay picks the work
-    up when Redis is back. In-process it simply runs after the commit.
+    With rq it is enqueued then; if Redis cannot take it, it runs in this process
+    instead (the caller's data is committed either way). In-process it simply runs
+    after the commit.
     """
     if not has_app_context():
         enqueue(func, *args, queue=queue, **kwargs)
@@ -158,12 +235,7 @@ def run_deferred() -> None:
     for job in jobs:
         func, args, kwargs = job[:3]
         queue = job[3] if len(job) > 3 else None
-        if queue is not None and is_async():
-            try:
-                enqueue(func, *args, queue=queue, **kwargs)
-            except Exception:  # committed work waits for the cron relay
-                log.warning("could not enqueue %s after commit; the relay will catch up",
-                            getattr(func, "__name__", func), exc_info=True)
+        if queue is not None and is_async() and _enqueue_rq(func, args, kwargs, queue):
             continue
         try:
             func(*args, **kwargs)

@@ -4,6 +4,7 @@ from hotline.models.channel import ChannelToken
 from hotline.models.kb import KbArticle
 from hotline.models.org import Agency, Area, CalendarOverride, Field, RoutingRule, SlaPolicy
 from hotline.models.outbox import OutboxMessage
+from hotline.models.periodic import PeriodicJob
 from hotline.models.report import (ExportLog, QualityReview, ReportMeta, ReportTarget,
                                    ReportWorkDay, StatsRefresh, TicketDailyStats)
 from hotline.models.ticket import Attachment, Contact, InboundMessage, Ticket, TicketEvent
@@ -16,7 +17,7 @@ __all__ = [
     "AGENCY_ROLES", "ROLE_LABELS_VI", "Agency", "ApiKey", "Area", "Attachment", "CalendarOverride",
     "AuditLog", "TicketAnonymisation",
     "ChannelToken",
-    "Contact", "Field", "InboundMessage", "KbArticle", "OutboxMessage", "Role", "RoutingRule",
+    "Contact", "Field", "InboundMessage", "KbArticle", "OutboxMessage", "PeriodicJob", "Role", "RoutingRule",
     "SlaPolicy", "Ticket", "TicketEvent", "User", "UTCDateTime", "utcnow",
     "ExportLog", "QualityReview", "ReportMeta", "ReportTarget", "ReportWorkDay", "StatsRefresh",
     "TicketDailyStats",

@@ -19,7 +19,7 @@ from hotline.auth import require_role
 from hotline.config import local_zone
 from hotline.domain.errors import HotlineError
 from hotline.extensions import db
-from hotline.models import Agency, Area, Field, KbArticle, RoutingRule, Ticket, User
+from hotline.models import Agency, Area, Field, KbArticle, RoutingRule, Ticket, User, utcnow
 from hotline.services.admin import areas, audit, kb, ops, org, rules, users
 from hotline.services.admin.audit import Actor
 from hotline.tx import commit
@@ -587,9 +587,14 @@ def audit_log():
 
 @bp.get("/system")
 def system():
-    return render_template("admin/system.html", channels=ops.channel_status(current_app.config),
-                           depth=ops.queue_depth(current_app.config),
-                           retention_days=current_app.config["RETENTION_DAYS"])
+    app = current_app._get_current_object()
+    periodic_mode, periodic_jobs = ops.periodic_jobs(app, utcnow())
+    return render_template("admin/system.html", channels=ops.channel_status(app.config),
+                           depth=ops.queue_depth(app.config),
+                           degradation=ops.degradation(app.config),
+                           periodic_mode=periodic_mode, periodic_jobs=periodic_jobs,
+                           job_labels=ops.PERIODIC_JOB_LABELS_VI,
+                           retention_days=app.config["RETENTION_DAYS"])
 
 
 @bp.post("/system/retry-staged")

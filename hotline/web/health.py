@@ -17,7 +17,9 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """The database answers and, when configured, Redis too."""
+    """The database answers (else 503). Redis is reported, but its absence only makes the
+    app "degraded": every page still answers (rate limits in memory, jobs in-process), and
+    a load balancer must not take every web process out of service because of it."""
     checks: dict[str, str] = {}
     ok = True
     try:
@@ -26,6 +28,7 @@ def readyz():
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
         checks["database"] = f"error: {type(exc).__name__}"
         ok = False
+    degraded = False
     if current_app.config.get("REDIS_URL"):
         from workers.queue import redis_connection
         try:
@@ -33,5 +36,6 @@ def readyz():
             checks["redis"] = "ok"
         except Exception as exc:  # noqa: BLE001
             checks["redis"] = f"error: {type(exc).__name__}"
-            ok = False
-    return jsonify(status="ok" if ok else "unavailable", checks=checks), (200 if ok else 503)
+            degraded = True
+    status = "unavailable" if not ok else "degraded" if degraded else "ok"
+    return jsonify(status=status, checks=checks), (200 if ok else 503)

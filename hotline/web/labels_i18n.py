@@ -77,3 +77,11 @@ REJECT_REASONS = (
     N_("Tin rác, quấy rối hoặc không có nội dung"),
     N_("Không thuộc phạm vi tiếp nhận của Tổng đài 1022"), N_("Lý do khác"),
 )
+
+# hotline.services.admin.ops.PERIODIC_JOB_LABELS_VI (admin/system.html writes _(label))
+PERIODIC_JOB_LABELS = (
+    N_("Tạo phiếu từ tin đến còn chờ"), N_("Quét hạn xử lý (SLA)"),
+    N_("Gửi tin nhắn đang chờ gửi"), N_("Thư tổng hợp hằng ngày"),
+    N_("Cập nhật số liệu báo cáo"), N_("Ẩn danh dữ liệu cá nhân hết hạn lưu giữ"),
+    N_("Hỏi người dân đã được khắc phục chưa"),
+)

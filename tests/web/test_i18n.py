@@ -22,6 +22,7 @@ from hotline.domain.messages import CHANNEL_LABELS_VI
 from hotline.extensions import db
 from hotline.models import ROLE_LABELS_VI, Ticket, TicketEvent
 from hotline.services import handling
+from hotline.services.admin import ops
 from hotline.services.reports import indicators, overdue, periods, quality
 from hotline.web import errors, filters, labels_i18n
 
@@ -239,6 +240,7 @@ def test_every_string_in_the_code_is_in_the_catalog(tmp_path):
     pytest.param(indicators.MET_LABELS, id="met"), pytest.param(periods.KIND_LABELS_VI, id="period"),
     pytest.param(overdue.KINDS, id="overdue"), pytest.param(quality.VERDICTS, id="verdict"),
     pytest.param(handling.REJECT_REASONS, id="reject"),
+    pytest.param(ops.PERIODIC_JOB_LABELS_VI, id="periodic-jobs"),
 ])
 def test_labels_kept_outside_flask_are_marked_and_translated(table):
     marked = {label for name, value in vars(labels_i18n).items()

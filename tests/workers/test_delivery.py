@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from hotline.domain.messages import ContactHandle
 from hotline.extensions import db
 from hotline.models import OutboxMessage, Ticket, TicketEvent, utcnow
 from hotline.services import delivery, intake
@@ -15,6 +16,7 @@ from hotline.tx import commit
 from tests.channels.fake_sms import API_KEY, BODY_TEMPLATE, FakeSmsGateway
 from tests.factories import message
 from workers import jobs
+from workers import queue as job_queue
 
 
 @pytest.fixture
@@ -225,10 +227,18 @@ def dead_redis_url():
     return f"redis://127.0.0.1:{port}/0"
 
 
-def test_intake_succeeds_when_redis_is_down(org, app, gateway, dead_redis_url):
-    app.config.update(REDIS_URL=dead_redis_url, QUEUE_MODE="rq")
-    result = receive_and_commit()  # the after-commit enqueue fails and is only logged
+def test_with_redis_down_the_acknowledgement_goes_out_in_process(org, app, gateway,
+                                                                 dead_redis_url):
+    app.config.update(REDIS_URL=dead_redis_url, QUEUE_MODE="rq", REDIS_RETRY_SECONDS=60)
+    result = receive_and_commit()  # the after-commit enqueue fails: the relay runs here
     assert db.session.get(Ticket, result.ticket_id) is not None
     row = ack_row()
-    assert (row.status, row.attempts) == ("pending", 0)
-    assert gateway.requests == []
+    assert (row.status, row.attempts) == ("sent", 1)
+    assert len(gateway.messages) == 1 and result.code in gateway.messages[0]["Content"]
+    outage = job_queue.redis_outage()
+    assert outage is not None and "ConnectionError" in outage.error
+    # Within REDIS_RETRY_SECONDS the next commit does not ask Redis again.
+    receive_and_commit(external_id="call-2", text="Cống thoát nước bị tắc ở ngõ 5.",
+                       contact=ContactHandle(name="Trần Văn Nam", phone="0987654321"))
+    assert job_queue.redis_outage().failures == 1 and len(gateway.messages) == 2
+    assert not job_queue.is_async()

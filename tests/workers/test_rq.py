@@ -133,11 +133,12 @@ def test_jobs_without_an_app_context_of_their_own_still_find_the_database(app, o
 
 def test_cron_schedule_enqueues_the_periodic_jobs(app, org, connection):
     scheduler = cron.build_scheduler(app, connection)
-    names = sorted(j.func_name for j in scheduler.get_jobs())
-    assert names == ["workers.jobs.drain_intake", "workers.jobs.refresh_stats",
-                     "workers.jobs.relay_outbox", "workers.jobs.send_digests",
-                     "workers.jobs.sla_scan", "workers.retention.anonymise_expired",
-                     "workers.satisfaction.satisfaction_followup"]
+    # Each run goes through the lease and record of workers.periodic, named after its job.
+    assert {j.func_name for j in scheduler.get_jobs()} == {"workers.periodic.run_scheduled"}
+    names = sorted(j.name for j in scheduler.get_jobs())
+    assert names == ["anonymise_expired", "drain_intake", "refresh_stats", "relay_outbox",
+                     "satisfaction_followup", "send_digests", "sla_scan"]
+    assert all(j.args == (j.name,) for j in scheduler.get_jobs())
     assert {j.interval for j in scheduler.get_jobs()} == {30, 60, 300, 3600, 86400}
     enqueued = scheduler.enqueue_jobs()  # interval jobs run at once on start
     assert len(enqueued) == 7
@@ -148,8 +149,11 @@ def test_cron_schedule_enqueues_the_periodic_jobs(app, org, connection):
     work_off(app, connection)
     failed = Queue("maintenance", connection=connection).failed_job_registry.count
     assert failed == 0
-    from hotline.models import StatsRefresh
+    from hotline.models import PeriodicJob, StatsRefresh
     assert db.session.scalar(select(StatsRefresh.rows_written)) is not None  # reports' aggregate
+    runs = db.session.scalars(select(PeriodicJob)).all()
+    assert sorted(r.name for r in runs) == names  # /admin/system shows each last run
+    assert {(r.last_ok, r.last_runner, r.lease_owner) for r in runs} == {(True, "rq", None)}
 
 
 def test_scan_job_notifications_are_relayed_through_the_queue(app, org, connection, staff_lead):

@@ -17,6 +17,7 @@ from hotline.models import InboundMessage, OutboxMessage, Ticket
 from hotline.services import staging
 from hotline.services.admin import audit
 from hotline.services.admin.audit import Actor
+from hotline.services.periodic import LastRun, last_runs
 from hotline.services.staging import Backlog
 
 # "Receiving" looks at this many newest inbound messages, so the page costs the same at
@@ -109,3 +110,68 @@ def retry_staged(actor: Actor) -> int:
     if count:
         audit.record(actor, "retry", "inbound_message", after={"count": count})
     return count
+
+
+@dataclass(frozen=True)
+class Degradation:
+    """What runs without Redis right now, as this web process sees it."""
+
+    redis_configured: bool
+    redis_error: str | None            # the ping's error now, None when it answers
+    outage_since: datetime | None      # when this process first saw Redis fail
+    limiter_in_memory: bool            # rate limits counted in this process's memory
+
+
+def degradation(config: Mapping[str, object]) -> Degradation:
+    """Redis now (one ping, bounded by the client's timeouts), this process's outage and
+    whether its rate limiter fell back to in-memory counters."""
+    from hotline.extensions import limiter
+    from workers import queue
+    error = None
+    if config.get("REDIS_URL"):
+        try:
+            queue.redis_connection().ping()
+            queue.note_redis_up()
+        except Exception as exc:  # noqa: BLE001 - shown on the page, never a 500
+            error = f"{type(exc).__name__}: {exc}"[:300]
+            queue.note_redis_down(exc)
+    outage = queue.redis_outage()
+    # Flask-Limiter keeps no public flag for its fallback; _storage_dead is the one it
+    # switches (flask_limiter/_extension.py) and checks again with a backoff.
+    in_memory = bool(getattr(limiter, "_storage_dead", False)) and bool(config.get("REDIS_URL"))
+    return Degradation(redis_configured=bool(config.get("REDIS_URL")), redis_error=error,
+                       outage_since=outage.since if outage else None,
+                       limiter_in_memory=in_memory)
+
+
+# The schedule's jobs (workers.cron.schedule) as /admin/system names them.
+PERIODIC_JOB_LABELS_VI = {
+    "drain_intake": "Tạo phiếu từ tin đến còn chờ",
+    "sla_scan": "Quét hạn xử lý (SLA)",
+    "relay_outbox": "Gửi tin nhắn đang chờ gửi",
+    "send_digests": "Thư tổng hợp hằng ngày",
+    "refresh_stats": "Cập nhật số liệu báo cáo",
+    "anonymise_expired": "Ẩn danh dữ liệu cá nhân hết hạn lưu giữ",
+    "satisfaction_followup": "Hỏi người dân đã được khắc phục chưa",
+}
+
+
+@dataclass(frozen=True)
+class PeriodicJobRow:
+    name: str
+    interval: int
+    last: LastRun | None
+    late: bool  # not started for three intervals: no runner is running the schedule
+
+
+def periodic_jobs(app, now: datetime) -> tuple[str, list[PeriodicJobRow]]:
+    """Who runs the schedule here (``auto``, ``in-process``, ``off``) and each job's last run."""
+    from workers import cron, periodic
+    runs = last_runs(now)
+    rows = []
+    for entry in cron.schedule(app):
+        last = runs.get(entry["name"])
+        started = last.started_at if last else None
+        late = started is None or (now - started).total_seconds() > 3 * entry["interval"] + 60
+        rows.append(PeriodicJobRow(entry["name"], entry["interval"], last, late))
+    return periodic.mode(app.config), rows
