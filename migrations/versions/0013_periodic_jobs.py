@@ -1,13 +1,13 @@
 """Periodic jobs: the last run of each job of the schedule, and its single-runner lease.
 
 Revision ID: 0013_periodic_jobs
-Revises: 0012
+Revises: 0013_area_trees
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_periodic_jobs"
-down_revision = "0012"
+down_revision = "0013_area_trees"
 branch_labels = None
 depends_on = None
 
