@@ -94,9 +94,10 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_public(app: Flask) -> None:
     """Citizens' pages, the publication moderation queue and Open311 (issue 5)."""
-    from hotline.web import moderation, open311, public
+    from hotline.web import moderation, open311, privacy_notice, public
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(privacy_notice.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(open311.bp)
 

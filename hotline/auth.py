@@ -48,6 +48,7 @@ HOME_BY_ROLE = {
     "agency_lead": "agency.inbox",
     "manager": "manager.home",
     "admin": "admin.home",
+    "privacy_officer": "privacy.home",
 }
 
 

@@ -71,16 +71,19 @@ def create_user(username, role, full_name, agency_code, email, password) -> None
 
 @click.command("create-api-key")
 @click.argument("name")
+@click.option("--scope", "scopes", multiple=True, default=("open311:write",), show_default=True,
+              type=click.Choice(["open311:write", "ioc:read"]),
+              help="What the key may do; repeat for several.")
 @with_appcontext
-def create_api_key(name: str) -> None:
-    """Create an Open311 API key and print it (it is shown only this once)."""
+def create_api_key(name: str, scopes: tuple[str, ...]) -> None:
+    """Create an API key (Open311 write, IOC read) and print it (shown only this once)."""
     from hotline.services import accounts
     try:
-        row, key = accounts.create_api_key(name)
+        row, key = accounts.create_api_key(name, scopes)
     except HotlineError as exc:
         _fail(exc)
     commit()
-    click.echo(f"API key #{row.id} for '{row.name}':\n{key}")
+    click.echo(f"API key #{row.id} for '{row.name}' ({row.scopes}):\n{key}")
 
 
 @click.command("sla-scan")

@@ -80,6 +80,14 @@ def test_create_api_key_prints_a_key_that_verifies(runner):
     assert key.startswith("h1022_")
     row = accounts.verify_api_key(key)
     assert row is not None and row.name == "Ứng dụng Bình Phước Today"
+    assert row.scopes == {"open311:write"}
+    both = runner.invoke(args=["create-api-key", "IOC", "--scope", "ioc:read",
+                               "--scope", "open311:write"])
+    assert both.exit_code == 0, both.output
+    assert accounts.verify_api_key(both.output.strip().splitlines()[-1]).scopes == \
+        {"ioc:read", "open311:write"}
+    bad = runner.invoke(args=["create-api-key", "X", "--scope", "admin"])
+    assert bad.exit_code != 0 and "admin" in bad.output
     assert key not in {r.key_hash for r in db.session.scalars(select(ApiKey))}
     assert accounts.verify_api_key("h1022_wrong") is None
 

@@ -8,7 +8,8 @@ from hotline.models.periodic import PeriodicJob
 from hotline.models.report import (ExportLog, QualityReview, ReportMeta, ReportTarget,
                                    ReportWorkDay, StatsRefresh, TicketDailyStats)
 from hotline.models.ticket import Attachment, Contact, InboundMessage, Ticket, TicketEvent
-from hotline.models.user import AGENCY_ROLES, ROLE_LABELS_VI, ApiKey, Role, User
+from hotline.models.user import (AGENCY_ROLES, API_SCOPE_LABELS_VI, PRIVACY_ROLES,  # noqa: I001
+                                  ROLE_LABELS_VI, ApiKey, ApiScope, Role, User)
 from hotline.models.handling import CallEvent, TicketCohandler  # noqa: E402 - after Ticket
 from hotline.models.audit import AuditLog, TicketAnonymisation  # noqa: E402 - after Ticket
 import hotline.models.publication  # noqa: E402,F401 - indexes of the public pages
@@ -22,4 +23,5 @@ __all__ = [
     "ExportLog", "QualityReview", "ReportMeta", "ReportTarget", "ReportWorkDay", "StatsRefresh",
     "TicketDailyStats",
     "CallEvent", "TicketCohandler",
+    "API_SCOPE_LABELS_VI", "ApiScope", "PRIVACY_ROLES",
 ]

@@ -19,13 +19,19 @@ class Role(StrEnum):
     AGENCY_LEAD = "agency_lead"
     MANAGER = "manager"
     ADMIN = "admin"
+    # Answers citizens' requests to see or erase their personal data (the data
+    # protection role Law 91/2025/QH15 and Decree 356/2025/NĐ-CP ask for).
+    PRIVACY_OFFICER = "privacy_officer"
 
 
 ROLE_LABELS_VI = {
     Role.OPERATOR: "Điện thoại viên", Role.HANDLER: "Cán bộ xử lý",
     Role.AGENCY_LEAD: "Lãnh đạo đơn vị", Role.MANAGER: "Lãnh đạo / IOC",
     Role.ADMIN: "Quản trị hệ thống",
+    Role.PRIVACY_OFFICER: "Cán bộ bảo vệ dữ liệu cá nhân",
 }
+# Who may export or erase a citizen's personal data.
+PRIVACY_ROLES = frozenset({Role.PRIVACY_OFFICER, Role.ADMIN})
 AGENCY_ROLES = frozenset({Role.HANDLER, Role.AGENCY_LEAD})
 
 
@@ -50,8 +56,22 @@ class User(UserMixin, db.Model):
         return self.active
 
 
+class ApiScope(StrEnum):
+    """What an API key may do."""
+
+    OPEN311_WRITE = "open311:write"   # file reports through Open311 POST
+    IOC_READ = "ioc:read"             # read the IOC wall's summary figures
+
+
+API_SCOPE_LABELS_VI = {
+    ApiScope.OPEN311_WRITE: "Open311: gửi phản ánh",
+    ApiScope.IOC_READ: "IOC: đọc số liệu tổng hợp",
+}
+
+
 class ApiKey(db.Model):
-    """A key for the Open311 API. Only its SHA-256 is stored; the key is shown once."""
+    """A key for the Open311 API or the IOC feed. Only its SHA-256 is stored; the key is
+    shown once. ``scopes`` is a space-separated list of ``ApiScope`` values."""
 
     __tablename__ = "api_keys"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,3 +81,9 @@ class ApiKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scopes: Mapped[str] = mapped_column(String(200), default=ApiScope.OPEN311_WRITE.value,
+                                        server_default=ApiScope.OPEN311_WRITE.value)
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from hotline.domain import text
 from hotline.domain.errors import ValidationError
 from hotline.extensions import db
-from hotline.models import AGENCY_ROLES, Agency, ApiKey, Role, User, utcnow
+from hotline.models import AGENCY_ROLES, Agency, ApiKey, ApiScope, Role, User, utcnow
 from hotline.services import lookups
 
 _hasher = PasswordHasher()
@@ -66,11 +66,30 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_api_key(name: str) -> tuple[ApiKey, str]:
+def clean_scopes(scopes) -> str:
+    """The scopes asked for, checked and space-separated; at least one is needed."""
+    if isinstance(scopes, str):
+        scopes = scopes.replace(",", " ").split()
+    wanted = []
+    for scope in scopes or ():
+        value = str(scope).strip()
+        if value not in {s.value for s in ApiScope}:
+            raise ValidationError(f"Phạm vi khóa không hợp lệ: {value[:40]}.", code="invalid_scope",
+                                  field="scopes")
+        if value not in wanted:
+            wanted.append(value)
+    if not wanted:
+        raise ValidationError("Chọn ít nhất một phạm vi cho khóa.", code="required",
+                              field="scopes")
+    return " ".join(sorted(wanted))
+
+
+def create_api_key(name: str, scopes=(ApiScope.OPEN311_WRITE.value,)) -> tuple[ApiKey, str]:
     """Make a key; returns the row and the key itself, which is shown once and never stored."""
     name = text.clean_text(name, max_length=200, field="tên khóa", required=True, multiline=False)
+    scopes = clean_scopes(scopes)
     key = "h1022_" + secrets.token_urlsafe(32)
-    row = ApiKey(name=name, prefix=key[:12], key_hash=_digest(key))
+    row = ApiKey(name=name, prefix=key[:12], key_hash=_digest(key), scopes=scopes)
     db.session.add(row)
     db.session.flush()
     return row, key
@@ -87,6 +106,10 @@ class ApiClient:
 
     id: int
     name: str
+    scopes: frozenset[str] = frozenset()
+
+    def may(self, scope: ApiScope) -> bool:
+        return scope.value in self.scopes
 
 
 def verify_api_key(key: str | None) -> ApiClient | None:
@@ -106,7 +129,7 @@ def _load_api_key(digest: str) -> ApiClient | None:
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at >= API_KEY_USE_RESOLUTION:
         row.last_used_at = now
-    return ApiClient(row.id, row.name)
+    return ApiClient(row.id, row.name, frozenset(row.scope_list))
 
 
 def set_password(user: User, password: str) -> None:

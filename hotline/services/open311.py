@@ -47,7 +47,7 @@ from hotline.domain.lifecycle import LABELS_VI, OPEN_STATUSES, Status
 from hotline.domain.messages import Channel, ContactHandle, IncomingAttachment, IncomingMessage
 from hotline.domain.redact import redact
 from hotline.extensions import db
-from hotline.models import Attachment, Field, Ticket, utcnow
+from hotline.models import ApiScope, Attachment, Field, Ticket, utcnow
 from hotline.services import accounts, lookups, staging
 from hotline.services.accounts import ApiClient
 from hotline.services.public import public_timeline
@@ -228,6 +228,8 @@ def create_request(form: Mapping[str, object], *, idempotency_key: str | None = 
     api_key = accounts.verify_api_key(str(form.get("api_key") or "").strip() or None)
     if api_key is None:
         raise PermissionDenied("api_key thiếu hoặc không hợp lệ.")
+    if not api_key.may(ApiScope.OPEN311_WRITE):
+        raise PermissionDenied("api_key không có quyền gửi phản ánh (phạm vi open311:write).")
     if not str(form.get("service_code") or "").strip():
         raise ValidationError("Thiếu service_code.", code="missing_service_code")
     field = _field(str(form.get("service_code")).strip())

@@ -454,7 +454,8 @@ def api_keys():
     form = forms.ApiKeyForm()
     status = 200
     if form.validate_on_submit():
-        new, error = _attempt(lambda: users.create_key(actor(), form.name.data))
+        new, error = _attempt(lambda: users.create_key(actor(), form.name.data,
+                                                       form.scopes.data))
         if error is None:
             commit()
             return render_template("admin/secret.html", title=_("Khoá API mới"),

@@ -9,14 +9,16 @@ from wtforms import (
     EmailField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from hotline.domain.lifecycle import KIND_LABELS_VI
-from hotline.models import ROLE_LABELS_VI
+from hotline.models import API_SCOPE_LABELS_VI, ROLE_LABELS_VI, ApiScope
 from hotline.web.forms import Form
 
 
@@ -125,8 +127,21 @@ class UserEditForm(Form):
     phone_extension = StringField(_l("Số máy lẻ"), validators=[Optional(), Length(max=16)])
 
 
+class CheckboxesField(SelectMultipleField):
+    """Several choices as a list of check boxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+API_SCOPES = choices((s.value, _l(label)) for s, label in API_SCOPE_LABELS_VI.items())
+
+
 class ApiKeyForm(Form):
     name = StringField(_l("Tên ứng dụng dùng khoá"), validators=[DataRequired(), Length(max=200)])
+    scopes = CheckboxesField(_l("Phạm vi (khoá chỉ làm được những việc được chọn)"),
+                             choices=API_SCOPES, default=[ApiScope.OPEN311_WRITE.value],
+                             validators=[DataRequired(_l("Chọn ít nhất một phạm vi."))])
 
 
 class ArticleForm(Form):

@@ -37,8 +37,11 @@ CHANNEL_LABELS = (
 # hotline.models.user.ROLE_LABELS_VI (filter role_label)
 ROLE_LABELS = (
     N_("Điện thoại viên"), N_("Cán bộ xử lý"), N_("Lãnh đạo đơn vị"), N_("Lãnh đạo / IOC"),
-    N_("Quản trị hệ thống"),
+    N_("Quản trị hệ thống"), N_("Cán bộ bảo vệ dữ liệu cá nhân"),
 )
+
+# hotline.models.user.API_SCOPE_LABELS_VI (the API key form)
+API_SCOPE_LABELS = (N_("Open311: gửi phản ánh"), N_("IOC: đọc số liệu tổng hợp"))
 
 # hotline.web.filters.SLA_LABELS_VI and PRIORITY_LABELS_VI (filters sla_label, priority_label)
 SLA_LABELS = (N_("Trong hạn"), N_("Sắp đến hạn"), N_("Quá hạn"), N_("Tạm dừng (chờ người dân)"))

@@ -1,12 +1,14 @@
-"""A citizen's request to see or erase their data (/privacy), for operators and administrators.
+"""A citizen's request to see or erase their data (/personal-data), for the role
+responsible for personal data (privacy officer) and administrators.
 
-The operator verifies the person first (ID card at the one-stop desk, a call
+The officer verifies the person first (ID card at the one-stop desk, a call
 back to the number, …) and writes how; the export and the erasure both go to
-the audit log with that note, never with the data itself.
+the audit log with that note, never with the data itself. Operators take the
+request and pass it on; they cannot open this page.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -14,13 +16,14 @@ from sqlalchemy import func, select
 from hotline.auth import require_role
 from hotline.domain.errors import HotlineError
 from hotline.extensions import db
-from hotline.models import Ticket
+from hotline.models import PRIVACY_ROLES, Ticket
 from hotline.services import privacy
 from hotline.services.admin.audit import Actor
 from hotline.tx import commit
+from hotline.web import files
 
-bp = Blueprint("privacy", __name__, url_prefix="/privacy")
-bp.before_request(require_role("operator", "admin"))
+bp = Blueprint("privacy", __name__, url_prefix="/personal-data")
+bp.before_request(require_role(*PRIVACY_ROLES))
 
 
 def _actor() -> Actor:
@@ -58,9 +61,7 @@ def export(contact_id: int):
         flash(exc.message, "error")
         return redirect(url_for("privacy.home"))
     commit()
-    return Response(body, mimetype="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                             "Cache-Control": "no-store"})
+    return files.download(body, filename, mimetype="application/json")
 
 
 @bp.post("/<int:contact_id>/erase")

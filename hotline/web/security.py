@@ -2,7 +2,9 @@
 
 The Content-Security-Policy allows scripts and styles only from our own origin
 (no inline code, no CDN) and refuses framing; HSTS is sent only in production,
-where TLS is guaranteed by nginx (deploy/nginx-hotline.conf).
+where TLS is guaranteed by nginx (deploy/nginx-hotline.conf). Staff pages and a
+citizen's status pages carry ``Cache-Control: no-store`` (personal data must not
+stay in a shared computer's cache or a proxy), unless the view chose its own.
 """
 from __future__ import annotations
 
@@ -13,6 +15,10 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
        "form-action 'self'; frame-ancestors 'none'")
 HSTS = "max-age=31536000; includeSubDomains"
+# Paths whose pages hold personal data: every staff area, sign-in, and the status pages.
+NO_STORE_PREFIXES = ("/operator", "/agency", "/manager", "/admin", "/personal-data", "/bulk",
+                     "/login", "/logout", "/account", "/staff", "/status",
+                     "/api/ioc")
 
 
 class CookieSessions(SecureCookieSessionInterface):
@@ -60,7 +66,7 @@ def init_app(app: Flask) -> None:
                 ("Cross-Origin-Opener-Policy", "same-origin")]
     if production:
         defaults.append(("Strict-Transport-Security", HSTS))
-    app.wsgi_app = SecurityHeaders(app.wsgi_app, defaults)
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, defaults, no_store=NO_STORE_PREFIXES)
 
 
 def csp_for(tile_url: str | None) -> str:
@@ -83,13 +89,20 @@ class SecurityHeaders:
     which cost an intake request a fortieth of its CPU as an ``after_request`` hook.
     """
 
-    def __init__(self, wsgi_app, headers: list[tuple[str, str]]):
+    def __init__(self, wsgi_app, headers: list[tuple[str, str]],
+                 no_store: tuple[str, ...] = ()):
         self.wsgi_app = wsgi_app
         self.headers = [(name.lower(), (name, value)) for name, value in headers]
+        self.private = [*self.headers, ("cache-control", ("Cache-Control", "no-store"))]
+        self.no_store = no_store
 
     def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO") or ""
+        defaults = self.private if self.no_store and path.startswith(self.no_store) \
+            else self.headers
+
         def start(status, headers, exc_info=None):
             have = {name.lower() for name, _ in headers}
-            headers.extend(header for lower, header in self.headers if lower not in have)
+            headers.extend(header for lower, header in defaults if lower not in have)
             return start_response(status, headers, exc_info)
         return self.wsgi_app(environ, start)

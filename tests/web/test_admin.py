@@ -62,15 +62,19 @@ def test_admin_pages_send_anonymous_users_to_login(client):
 
 
 def test_privacy_and_bulk_pages_by_role(client, make_user, org):
-    for role, privacy_ok, bulk_ok in [("operator", True, True), ("manager", False, True),
-                                      ("handler", False, False), ("admin", True, True)]:
+    # Only the role responsible for personal data (and the administrator) exports or erases it.
+    for role, privacy_ok, bulk_ok in [("operator", False, True), ("manager", False, True),
+                                      ("handler", False, False), ("admin", True, True),
+                                      ("privacy_officer", True, False)]:
         agency = org.agencies["SO-XD"] if role == "handler" else None
         make_user(role, username=f"p-{role}", agency=agency)
         login(client, f"p-{role}")
-        assert client.get("/privacy/").status_code == (200 if privacy_ok else 403), role
+        assert client.get("/personal-data/").status_code == (200 if privacy_ok else 403), role
+        assert client.post("/personal-data/1/erase", data={"verification": "x", "confirm": "yes"}
+                           ).status_code == (302 if privacy_ok else 403), role
         assert client.get("/bulk/").status_code == (200 if bulk_ok else 403), role
         client.post("/logout")
-    assert client.get("/privacy/").status_code == 302
+    assert client.get("/personal-data/").status_code == 302
 
 
 def test_create_agency_field_rule_user_key_article_are_audited(admin_client, org):
@@ -89,7 +93,8 @@ def test_create_agency_field_rule_user_key_article_are_audited(admin_client, org
         "username": "bs.an", "full_name": "Bác sĩ An", "role": "handler",
         "agency_id": str(agency.id), "password": "mat-khau-ban-dau"})
     assert resp.status_code == 302
-    resp = admin_client.post("/admin/api-keys", data={"name": "App Bình Phước"})
+    resp = admin_client.post("/admin/api-keys", data={"name": "App Bình Phước",
+                                                      "scopes": ["open311:write"]})
     import re
     key = re.search(r'id="secret">(h1022_[^<]+)<', resp.get_data(as_text=True)).group(1)
     assert resp.status_code == 200 and len(key) > 40
@@ -121,7 +126,7 @@ def test_edit_deactivate_reset_revoke_are_audited(admin_client, org, make_user):
     resp = admin_client.post(f"/admin/users/{user.id}/password")
     assert resp.status_code == 200 and "Mật khẩu mới của dtv9" in resp.get_data(as_text=True)
     assert resp.headers.get("Cache-Control") is None or "no-store" in resp.headers["Cache-Control"]
-    admin_client.post("/admin/api-keys", data={"name": "Test"})
+    admin_client.post("/admin/api-keys", data={"name": "Test", "scopes": "open311:write"})
     key = db.session.scalar(select(ApiKey))
     assert admin_client.post(f"/admin/api-keys/{key.id}/revoke").status_code == 302
     assert [r.action for r in db.session.scalars(select(AuditLog).order_by(AuditLog.id))] == [
@@ -228,21 +233,26 @@ def test_sla_policy_and_calendar_pages(admin_client, org):
 def test_privacy_page_exports_and_erases_with_audit(client, make_user, receive):
     from hotline.domain.messages import ContactHandle
     receive(external_id="pv1", contact=ContactHandle(name="Lê Thị Hoa", phone="0912345678"))
-    make_user("operator", username="dtv-p")
-    login(client, "dtv-p")
-    page = client.get("/privacy/?phone=0912 345 678").get_data(as_text=True)
+    make_user("privacy_officer", username="dpo")
+    login(client, "dpo")
+    assert client.get("/").status_code in (200, 302)
+    page = client.get("/personal-data/?phone=0912 345 678").get_data(as_text=True)
     assert "Lê Thị Hoa" in page
     from hotline.models import Contact
     contact_id = db.session.scalar(select(Contact.id))
-    refused = client.post(f"/privacy/{contact_id}/export", data={"verification": ""})
+    refused = client.post(f"/personal-data/{contact_id}/export", data={"verification": ""})
     assert refused.status_code == 302 and audit_count() == 0
-    resp = client.post(f"/privacy/{contact_id}/export", data={"verification": "CCCD"})
+    resp = client.post(f"/personal-data/{contact_id}/export", data={"verification": "CCCD"})
     assert resp.status_code == 200 and resp.mimetype == "application/json"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in resp.headers["Content-Security-Policy"]
+    assert "no-store" in resp.headers["Cache-Control"]
     assert "attachment" in resp.headers["Content-Disposition"] and "Lê Thị Hoa" in resp.get_data(as_text=True)
     assert audit_count(action="privacy_export") == 1
-    unconfirmed = client.post(f"/privacy/{contact_id}/erase", data={"verification": "CCCD"})
+    unconfirmed = client.post(f"/personal-data/{contact_id}/erase", data={"verification": "CCCD"})
     assert unconfirmed.status_code == 302 and audit_count(action="privacy_erase") == 0
-    client.post(f"/privacy/{contact_id}/erase", data={"verification": "CCCD", "confirm": "yes"})
+    client.post(f"/personal-data/{contact_id}/erase",
+                data={"verification": "CCCD", "confirm": "yes"})
     assert audit_count(action="privacy_erase") == 1
     db.session.expire_all()
     assert db.session.get(Contact, contact_id).phone is None
@@ -279,3 +289,20 @@ def test_only_admins_retry_inbound_messages(client, make_user, org, role):
     login(client, f"r-{role}")
     assert client.post("/admin/system/retry-staged").status_code == 403
     assert db.session.scalar(select(InboundMessage.state)) == "failed"
+
+
+def test_api_keys_are_made_with_the_scopes_chosen(admin_client):
+    from hotline.models import ApiKey
+    page = admin_client.get("/admin/api-keys").get_data(as_text=True)
+    assert 'value="open311:write"' in page and 'value="ioc:read"' in page
+    refused = admin_client.post("/admin/api-keys", data={"name": "Không phạm vi"})
+    assert refused.status_code == 400 and db.session.scalar(select(ApiKey)) is None
+    forged = admin_client.post("/admin/api-keys", data={"name": "Giả", "scopes": "admin:all"})
+    assert forged.status_code == 400 and db.session.scalar(select(ApiKey)) is None
+    resp = admin_client.post("/admin/api-keys", data={"name": "IOC tỉnh", "scopes": ["ioc:read"]})
+    assert resp.status_code == 200
+    row = db.session.scalar(select(ApiKey))
+    assert row.scopes == "ioc:read"
+    assert "ioc:read" in admin_client.get("/admin/api-keys").get_data(as_text=True)
+    created = db.session.scalar(select(AuditLog).where(AuditLog.action == "create"))
+    assert created.after["scopes"] == "ioc:read"

@@ -322,8 +322,12 @@ def test_ioc_summary_needs_a_key(client, data):
     assert resp.status_code == 403 and resp.is_json
     assert resp.get_json()["error"]["code"] == 403
     assert client.get("/api/ioc/summary", headers={"X-API-Key": "h1022_wrong"}).status_code == 403
-    _row, key = accounts.create_api_key("IOC tỉnh")
+    _row, open311_key = accounts.create_api_key("Ứng dụng di động", ["open311:write"])
+    _row, key = accounts.create_api_key("IOC tỉnh", ["ioc:read"])
     db.session.commit()
+    # An Open311 client's key does not open the IOC feed.
+    refused = client.get("/api/ioc/summary", headers={"X-API-Key": open311_key})
+    assert refused.status_code == 403 and "ioc:read" in refused.get_json()["error"]["message"]
     resp = client.get("/api/ioc/summary", headers={"X-API-Key": key})
     assert resp.status_code == 200 and resp.is_json
     body = resp.get_json()

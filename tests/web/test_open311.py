@@ -154,6 +154,13 @@ def test_revoked_key_is_refused(client, api_key):
     spec_error(post(client, api_key), 403)
 
 
+def test_a_key_without_the_open311_scope_cannot_file(client, org):
+    _row, ioc_key = accounts.create_api_key("IOC tỉnh", ["ioc:read"])
+    db.session.commit()
+    assert "open311:write" in spec_error(post(client, ioc_key), 403)
+    assert count(Ticket) == 0 and count(Contact) == 0
+
+
 def test_address_instead_of_a_point(client, api_key):
     resp = post(client, api_key, lat=None, long=None, address_string="Chợ Tân Bình, Đồng Xoài")
     assert resp.status_code == 201

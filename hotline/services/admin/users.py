@@ -117,9 +117,10 @@ def list_keys() -> list[ApiKey]:
                                                            ApiKey.created_at.desc())))
 
 
-def create_key(actor: Actor, name: str) -> NewKey:
-    row, key = accounts.create_api_key(name)
-    record(actor, "create", "api_key", row.id, after={"name": row.name, "prefix": row.prefix})
+def create_key(actor: Actor, name: str, scopes) -> NewKey:
+    row, key = accounts.create_api_key(name, scopes)
+    record(actor, "create", "api_key", row.id,
+           after={"name": row.name, "prefix": row.prefix, "scopes": row.scopes})
     return NewKey(row, key)
 
 
