@@ -19,7 +19,8 @@ from hotline.domain.redaction.normalize import View, fold
 
 __all__ = ["name_hits", "tokens"]
 
-_WORD = re.compile(r"[^\W\d_]+")
+# A word; Ê Đê, Jrai and Bahnar names keep their apostrophe ("H'Hen Niê", "Y'Djăn").
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _KIN_FOLDED = lx.folded_set(lx.KIN)
 _SURNAMES_FOLDED = lx.folded_set(lx.SURNAMES)
 _MIDDLE_FOLDED = lx.folded_set(lx.MIDDLE_NAMES)
@@ -70,6 +71,11 @@ class Token:
     @property
     def style(self) -> str:
         w = self.word
+        if "'" in w or "’" in w:
+            parts = re.split(r"['’]", w)
+            if all(p[0].isupper() and (len(p) == 1 or p[1:].islower()) for p in parts):
+                return "cap"
+            w = "".join(parts)
         if w.islower():
             return "lower"
         if w[0].isupper() and (len(w) == 1 or w[1:].islower()):

@@ -94,8 +94,21 @@ def _classify(digits: str, runs: list[tuple[int, int]], keyword: str | None, plu
     return None
 
 
+# "o912 345 678", "09l2 345 678": a letter standing in for a digit inside a number.
+_LOOKALIKE_WORD = re.compile(r"(?<![^\W\d_])(?=[oOlI]*\d[oOlI\d]*\d)[\doOlI]{3,}(?![^\W\d_])")
+_LOOKALIKE = str.maketrans("oOlI", "0011")
+
+
+def _digits_for_letters(view: str) -> str:
+    """``view`` with look-alike letters inside digit words read as digits (same length)."""
+    if not any(c in view for c in "oOlI"):
+        return view
+    return _LOOKALIKE_WORD.sub(lambda m: m.group(0).translate(_LOOKALIKE), view)
+
+
 def number_hits(view: str, folded: str) -> Iterator[Hit]:
     """Phones, ID cards and bank accounts in the normalised ``view``."""
+    view = _digits_for_letters(view)
     last_end = 0
     for g in _GROUP.finditer(view):
         runs = [(m.start() + g.start(), m.end() + g.start()) for m in _RUN.finditer(g.group(0))]
