@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hotline.domain.redaction.normalize import fold
 
-__all__ = ["AMBIGUOUS_ASCII_KIN", "COMMON_UNACCENTED", "COMPOUNDS", "FALSE_NAMES", "GENERIC_TITLES", "KEEP_NAMES", "KIN",
+__all__ = ["AMBIGUOUS_ASCII_KIN", "CAP_ONLY_KIN", "COMMON_UNACCENTED", "COMPOUNDS", "FALSE_NAMES", "GENERIC_TITLES", "KEEP_NAMES", "KIN",
            "FAMOUS_NAMES", "MIDDLE_NAMES", "NAME_SYLLABLES", "NUMBER_NICKNAMES", "PERSON_CUES", "PLACE_WORDS",
            "SENTENCE_STARTERS", "SURNAMES", "is_name_syllable", "folded_set"]
 
@@ -64,6 +64,8 @@ _NAME_FOLDED = folded_set(NAME_SYLLABLES)
 # Kinship words and the words people use to point at someone ("thằng Tèo", "lão Tư").
 KIN = frozenset({"ông", "bà", "anh", "chị", "em", "cô", "chú", "bác", "cháu", "dì", "cậu",
                  "mợ", "thím", "dượng", "bé", "cụ", "thằng", "lão", "mụ", "gã", "chàng", "nàng"})
+# Chat shorthand ("a Đạt ơi", "e Lan", "c Hoa") and "bạn": a person only before a capital.
+CAP_ONLY_KIN = frozenset({"a", "e", "c", "ô", "b", "bạn", "bn", "ad", "anh/chị"})
 # Written without accents these are also everyday words: "co" is "có", "di" is "đi", "ba"
 # is "three", "chi" is "chỉ"; a lower-case word after them is a name only as a full name.
 AMBIGUOUS_ASCII_KIN = frozenset({"co", "ba", "di", "cau", "be", "mo", "cu", "chi", "chu",

@@ -45,7 +45,9 @@ _INTROS = [tuple(p.split()) for p in (
     "tên mình là", "mình tên là", "tên con là", "con tên là", "tôi tên", "em tên", "cháu tên",
     "mình tên", "con tên", "tên tôi", "tên là", "tôi là", "em là", "mình là", "cháu là",
     "họ và tên", "họ tên", "người phản ánh", "người gửi", "người viết", "người báo", "ký tên",
-    "tên người phản ánh", "tên người gửi", "người liên hệ", "tên")]
+    "tên người phản ánh", "tên người gửi", "người liên hệ", "tên", "xưng là", "tự xưng là",
+    "gọi là", "thường gọi là", "hay gọi là", "biệt danh", "biệt danh là", "tên thường gọi",
+    "tên thường gọi là", "tên gọi", "tên gọi là", "tên thật", "tên thật là")]
 _INTROS_FOLDED = sorted({tuple(fold(w) for w in p) for p in _INTROS}, key=len, reverse=True)
 _INTRO_STRICT = {tuple(fold(w) for w in p.split())
                  for p in ("tôi là", "em là", "mình là", "cháu là", "tên")}
@@ -221,7 +223,9 @@ def _kin_names(toks: list[Token], view: str, used: set[int]) -> Iterator[tuple[i
     for i, kin in enumerate(toks[:-1]):
         if i in used:
             continue
-        if not (kin.low in lx.KIN or (kin.plain and kin.ascii and kin.folded in _KIN_FOLDED)):
+        shorthand = kin.low in lx.CAP_ONLY_KIN and (len(kin.word) > 1 or kin.style == "lower")
+        if not (kin.low in lx.KIN or shorthand or (
+                kin.plain and kin.ascii and kin.folded in _KIN_FOLDED)):
             continue
         if kin.low in _PLACE_WORDS:
             continue  # "duong Le Loi": unaccented "đường", not "dượng"
@@ -237,6 +241,8 @@ def _kin_names(toks: list[Token], view: str, used: set[int]) -> Iterator[tuple[i
         if not _adjacent(view, kin, toks[i + 1]) or _is_place(toks, i, view):
             continue
         nxt = toks[i + 1]
+        if kin.low in lx.CAP_ONLY_KIN and nxt.style == "lower":
+            continue  # chat's "a", "e", "c" point at a person only before a capital
         n = _take(toks, i + 1, view, kin=kin)
         if kin.loose and kin.folded in lx.AMBIGUOUS_ASCII_KIN and nxt.style == "lower" and (
                 n < 2 or not _surname(nxt)):
