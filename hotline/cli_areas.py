@@ -15,6 +15,8 @@ CLI = Actor(user=None, label="cli")
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(areas_cli)
+    app.cli.add_command(export_history)
+    app.cli.add_command(import_history)
 
 
 class _Bar:
@@ -84,3 +86,34 @@ def reorganise_cmd(province, csv_file, effective, do_apply) -> None:
         commit()
     click.echo(plan.describe())
     click.echo("Applied." if do_apply else "Dry run: nothing written (add --apply).")
+
+
+@click.command("export-history")
+@click.argument("out", type=click.File("w", encoding="utf-8"), default="-")
+def export_history(out) -> None:
+    """Write every ticket with its timeline as JSON Lines (docs/history-format.md)."""
+    from flask import current_app
+
+    from hotline.services import history
+    for n, line in enumerate(history.export_lines(
+            source=current_app.config.get("PROVINCE_NAME") or ""), start=0):
+        out.write(line + "\n")
+    click.echo(f"Exported {n} tickets.", err=True)
+
+
+@click.command("import-history")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+def import_history(source: str) -> None:
+    """Import another 1022's export: every bad line listed, nothing partial, idempotent."""
+    from hotline.services import history
+    with open(source, encoding="utf-8") as f:
+        lines = f.readlines()
+    bar = _Bar("Tickets")
+    try:
+        result = history.import_lines(CLI, lines, progress=bar)
+    except HotlineError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        bar.close()
+    commit()
+    click.echo(result.describe())

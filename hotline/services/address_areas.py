@@ -83,7 +83,7 @@ def _through_former(old) -> AddressMatch | None:
     former = db.session.scalar(select(Area).where(Area.code == former_code))
     area = area_trees.current_of(former) if former is not None else None
     if area is None or area.valid_to is not None:
-        successor = _all_successors().get(former_code)
+        successor = successor_codes().get(former_code)
         area = _current(successor) if successor else None
     if area is None:
         return None
@@ -97,7 +97,7 @@ def _current(code: str) -> Area | None:
 
 
 @cache
-def _all_successors() -> dict[str, str]:
+def successor_codes() -> dict[str, str]:
     """Former commune code → today's ward code, across the whole country (official table)."""
     out: dict[str, str] = {}
     for code, _name in official.provinces():
