@@ -18,11 +18,19 @@ the cluster query at zoom 11.
 from __future__ import annotations
 
 import argparse
+from datetime import UTC
 
 from sqlalchemy import text
 
-from bench.common import Measurement, measure, print_table, progress, scratch_database, timed, \
-    write_results
+from bench.common import (
+    Measurement,
+    measure,
+    print_table,
+    progress,
+    scratch_database,
+    timed,
+    write_results,
+)
 from bench.reports import _grow, _vacuum
 
 DB_NAME = "hotline_bench_maps"
@@ -30,12 +38,14 @@ PROVINCE_BBOX = "10.4,106.3,12.4,107.7"
 
 
 def _place_points() -> None:
-    """Each ticket at its ward's centroid ± ~1.5 km, deterministic by id."""
+    """Each published ticket at its ward's centroid ± ~1.5 km, deterministic by id (only the
+    public map reads points; the hot spots count by ward)."""
     from hotline.extensions import db
     db.session.execute(text(
         "UPDATE tickets SET lat = a.lat + ((tickets.id * 7919) % 1000 - 500) / 33000.0, "
         "lon = a.lon + ((tickets.id * 104729) % 1000 - 500) / 33000.0 "
-        "FROM areas a WHERE a.id = tickets.area_id AND a.lat IS NOT NULL"))
+        "FROM areas a WHERE a.id = tickets.area_id AND a.lat IS NOT NULL "
+        "AND tickets.published_at IS NOT NULL"))
     db.session.commit()
     _vacuum("tickets")
 
@@ -88,11 +98,10 @@ def measure_at(app, size: int, repeat: int, results: list[Measurement], explains
 
 
 def _days_ago(n: int) -> str:
-    from datetime import timedelta
-
-    from hotline.config import local_zone
-    from hotline.models import utcnow
-    return (utcnow().astimezone(local_zone()).date() - timedelta(days=n)).isoformat()
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    return (today - timedelta(days=n)).isoformat()
 
 
 def _cluster_sql(maps, public_results) -> str:

@@ -37,8 +37,22 @@ from hotline.domain.lifecycle import Kind, Status
 from hotline.domain.messages import Channel, ContactHandle, IncomingMessage
 from hotline.domain.redact import redact
 from hotline.extensions import db
-from hotline.models import (Agency, Area, Contact, Field, InboundMessage, KbArticle, OutboxMessage,
-                            Role, RoutingRule, SlaPolicy, Ticket, TicketEvent, User, utcnow)
+from hotline.models import (
+    Agency,
+    Area,
+    Contact,
+    Field,
+    InboundMessage,
+    KbArticle,
+    OutboxMessage,
+    Role,
+    RoutingRule,
+    SlaPolicy,
+    Ticket,
+    TicketEvent,
+    User,
+    utcnow,
+)
 from hotline.services import accounts, area_trees, events, intake, outbox, routing, sla
 from hotline.services import official_units as official
 from hotline.services.admin.audit import Actor

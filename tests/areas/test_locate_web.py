@@ -1,7 +1,7 @@
 """The operator's call form and ticket page propose today's ward from an address."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hotline.domain.messages import ContactHandle, IncomingMessage
 from hotline.extensions import db
@@ -32,7 +32,7 @@ def test_call_form_locates_an_old_address(tree, client):
 def test_email_ticket_without_place_gets_a_proposal(tree, client):
     result = intake.receive(IncomingMessage(
         channel="email", external_id="<m1@example.com>", received_at=datetime(2026, 11, 23, 2,
-                                                                              tzinfo=timezone.utc),
+                                                                              tzinfo=UTC),
         text="Rác thải tồn đọng trước chợ nhiều ngày.", address="kp 2, p. Tân Bình, tp Đồng Xoài",
         contact=ContactHandle(email="dan@example.com")))
     db.session.commit()

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timedelta, timezone
-
-import pytest
+from datetime import datetime, timedelta
 
 from hotline.domain.messages import ContactHandle, IncomingMessage
 from hotline.extensions import db

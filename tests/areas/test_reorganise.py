@@ -2,7 +2,7 @@
 rules rewritten or flagged, audited, all or nothing; unknown codes listed."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -44,7 +44,7 @@ def old_tree(app):
     for n, code in enumerate(("25432", "25433", "25441")):
         result = intake.receive(IncomingMessage(
             channel="phone", external_id=f"r{n}", force_new=True,
-            received_at=datetime(2025, 5, 5, 2, tzinfo=timezone.utc), text="Rác thải ùn ứ.",
+            received_at=datetime(2025, 5, 5, 2, tzinfo=UTC), text="Rác thải ùn ứ.",
             field_code="MT", area_code=code, contact=ContactHandle(phone=f"091234567{n}")))
         tickets[code] = db.session.get(Ticket, result.ticket_id)
     tickets["25433"].status = "closed"
@@ -106,7 +106,7 @@ def test_official_reform_dry_run_then_apply(old_tree):
 
 def test_csv_lists_unknown_codes_and_writes_nothing(old_tree):
     before = _snapshot()
-    data = ("old_code,new_code\n25432,25441\n99999,25441\n25433,12345\n25432,25441\n").encode()
+    data = (b"old_code,new_code\n25432,25441\n99999,25441\n25433,12345\n25432,25441\n")
     with pytest.raises(ValidationError) as err:
         reorganise.plan_csv(data, effective=date(2026, 1, 1))
     message = err.value.message
@@ -134,7 +134,8 @@ def test_csv_merge_applied(old_tree, runner, tmp_path):
 
 
 def test_reports_group_by_todays_tree_or_the_tree_at_the_time(old_tree):
-    from hotline.services.reports import overdue, tickets as report_tickets
+    from hotline.services.reports import overdue
+    from hotline.services.reports import tickets as report_tickets
     from hotline.services.reports.scope import Scope
     areas, tickets = old_tree
     reorganise.migrate_to_2025(ACTOR, "Đồng Nai", dry_run=False)
