@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.domain.redact import LABELS, find_personal_data, redact
+from hotline.domain.redact import LABELS, find_personal_data, mark_segments, redact, review_marks
 from hotline.domain.redaction.normalize import normalise
 
 PHONE, EMAIL, ID, PLATE = LABELS["phone"], LABELS["email"], LABELS["id_number"], LABELS["plate"]
@@ -263,3 +263,16 @@ def test_the_original_span_is_replaced_whatever_hides_in_it():
 ])
 def test_the_more_specific_finding_wins_an_overlap(text, expected):
     assert redact(text) == expected
+
+
+def test_review_marks_add_what_only_looks_suspicious():
+    text = "Gặp Minh Tuấn ở chợ, mã 20251234567890123456789, gọi 0912345678 hoặc 1900 545 454."
+    marks = [(m.kind, m.value) for m in review_marks(text)]
+    assert marks == [("suspicious", "Minh Tuấn"), ("suspicious", "20251234567890123456789"),
+                     ("phone", "0912345678")]
+    assert [f.kind for f in find_personal_data(text)] == ["phone"]  # marks never redact
+    assert mark_segments(text, review_marks(text))[1] == ("Minh Tuấn", "suspicious")
+
+
+def test_review_marks_leave_a_redacted_control_alone():
+    assert review_marks(redact("Đèn đường trên đường Bà Triệu, gọi 1022 hoặc 113.")) == []

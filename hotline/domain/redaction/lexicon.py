@@ -9,7 +9,7 @@ from __future__ import annotations
 from hotline.domain.redaction.normalize import fold
 
 __all__ = ["AMBIGUOUS_ASCII_KIN", "CAP_ONLY_KIN", "COMMON_UNACCENTED", "COMPOUNDS", "FALSE_NAMES", "GENERIC_TITLES", "KEEP_NAMES", "KIN",
-           "FAMOUS_NAMES", "MIDDLE_NAMES", "NAME_SYLLABLES", "NUMBER_NICKNAMES", "PERSON_CUES", "PLACE_WORDS",
+           "FAMOUS_NAMES", "MIDDLE_NAMES", "STRONG_MIDDLE_NAMES", "NAME_SYLLABLES", "NUMBER_NICKNAMES", "PERSON_CUES", "PLACE_WORDS",
            "SENTENCE_STARTERS", "SURNAMES", "is_name_syllable", "folded_set"]
 
 
@@ -36,6 +36,9 @@ MIDDLE_NAMES = frozenset({
     "mạnh", "huy", "hải", "trung", "thế", "bá", "chí", "tấn", "phú", "hoàng", "diệu", "kiều",
     "tường", "vĩnh", "đăng", "thiện", "hà", "lan", "cẩm", "bích", "tuyết", "trà", "hạnh",
 })
+# Middle names that are hardly anything else, even written in lower case without accents.
+STRONG_MIDDLE_NAMES = frozenset({"văn", "thị", "hữu", "đức", "ngọc", "đình", "công", "quang",
+                                 "xuân", "minh", "thanh", "hoàng", "kim", "quốc", "thuỳ", "thùy"})
 GIVEN_NAMES = frozenset({
     "an", "anh", "ánh", "bảo", "bình", "bích", "cường", "chi", "châu", "chiến", "cúc", "dũng",
     "dung", "duy", "dương", "đạt", "điệp", "định", "đông", "đức", "giang", "hà", "hải", "hạnh",

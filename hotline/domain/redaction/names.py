@@ -36,6 +36,14 @@ def _middle(t: Token) -> bool:
     return t.among(lx.MIDDLE_NAMES, _MIDDLE_FOLDED)
 
 
+_STRONG_MIDDLE_FOLDED = lx.folded_set(lx.STRONG_MIDDLE_NAMES)
+
+
+def _strong_middle(t: Token) -> bool:
+    """"văn", "thị", "hữu": after one of these any word is the given name ("nguyen van khoe")."""
+    return t.among(lx.STRONG_MIDDLE_NAMES, _STRONG_MIDDLE_FOLDED)
+
+
 def _name_syllable(t: Token) -> bool:
     if t.loose and t.style == "lower" and t.low in lx.COMMON_UNACCENTED:
         return False  # "trong", "lam", "tien": words first, names (Trọng, Lâm, Tiến) second
@@ -202,7 +210,7 @@ def _take(toks: list[Token], j: int, view: str, *, kin: Token | None = None,
         after_middle = _middle(prev) or (n == 1 and _surname(first))
         if style == "lower":
             ok = tok.style == "lower" and (_name_syllable(tok) or (
-                _surname(first) and (n == 1 and _middle(tok) or _middle(prev))) or (
+                _surname(first) and (n == 1 and _middle(tok) or _strong_middle(prev))) or (
                 strong and tok.low == tok.folded and tok.folded in _NAMES_FOLDED))
         elif style == "upper":
             ok = tok.style == "upper" and (_name_syllable(tok) or after_middle)

@@ -20,6 +20,7 @@ __all__ = ["suspicious_hits"]
 _DIGITS = re.compile(r"(?<![\d/])\d(?:[ .\-]?\d){6,}(?![\d/])")
 _AT_OR_LINK = re.compile(r"\S*(?:@|https?://|www\.)\S*|\b\S+\.(?:com|vn|me|net)/\S*")
 _PUBLIC = ("1900", "1800", "1022")
+_YEARS = re.compile(r"(?:19|20)\d\d ?[-–] ?(?:19|20)\d\d")
 
 
 def suspicious_hits(view: View) -> Iterator[Hit]:
@@ -27,8 +28,10 @@ def suspicious_hits(view: View) -> Iterator[Hit]:
     v = view.view
     for m in _DIGITS.finditer(v):
         digits = re.sub(r"\D", "", m.group(0))
-        if digits.startswith(_PUBLIC) and len(digits) <= 8:
-            continue
+        if digits.startswith(_PUBLIC) and len(digits) <= 10:
+            continue  # 1900 545 454, 1800 1091, 1022: public lines
+        if _YEARS.fullmatch(m.group(0)):
+            continue  # "2021-2025"
         if re.match(r"\s?(?:đ|đồng|vnđ|vnd|₫|triệu|tỷ|m2|km)\b", v[m.end():], re.IGNORECASE):
             continue
         yield Hit(m.start(), m.end(), SUSPICIOUS)
@@ -38,11 +41,15 @@ def suspicious_hits(view: View) -> Iterator[Hit]:
     i = 0
     while i < len(toks):
         n = 0
-        while i + n < len(toks) and n < 4 and toks[i + n].style in ("cap", "upper") and \
-                toks[i + n].low not in lx.SENTENCE_STARTERS and len(toks[i + n].word) > 1 and \
+        while i + n < len(toks) and n < 4 and _name_like(toks[i + n]) and \
                 (n == 0 or v[toks[i + n - 1].end:toks[i + n].start] == " "):
             n += 1
-        if n >= 2 and not _keep(toks, i, n) and not _is_place(toks, i, v) and \
-                all(t.low in lx.NAME_SYLLABLES for t in toks[i:i + n]):
+        if n >= 2 and not _keep(toks, i, n) and not _is_place(toks, i, v):
             yield Hit(toks[i].start, toks[i + n - 1].end, SUSPICIOUS)
         i += max(n, 1)
+
+
+def _name_like(tok) -> bool:
+    """A capitalised word that is a common name syllable ("Minh", "TUẤN")."""
+    return tok.style in ("cap", "upper") and len(tok.word) > 1 and \
+        tok.low not in lx.SENTENCE_STARTERS and tok.low in lx.NAME_SYLLABLES
