@@ -21,7 +21,8 @@ _DOT = (rf"(?:[ ]?\.[ ]?|[ ]?{_OPEN}[ ]?(?:dot|chấm|cham|\.)[ ]?{_CLOSE}[ ]?"
         r"|[ ](?:dot|chấm|cham)[ ])")
 _TLD = r"(?:com|vn|net|org|edu|gov|info|io|me|co|biz|us|uk|jp|kr|cn|fr|de|au|xyz|online|site)"
 _EMAIL = re.compile(
-    rf"(?<![\w.+-])[\w.+-]{{1,64}}{_AT}[\w-]{{1,63}}(?:{_DOT}[\w-]{{1,63}}){{0,3}}{_DOT}{_TLD}(?!\w)",
+    rf"(?<![\w.+-])[\w.+-]{{1,64}}{_AT}[\w-]{{1,63}}"
+    rf"(?:{_DOT}[\w-]{{1,63}}){{0,3}}{_DOT}{_TLD}(?!\w)",
     re.IGNORECASE)
 
 _SITES = (r"facebook|fb|m|zalo|tiktok|t|telegram|instagram|"

@@ -26,7 +26,7 @@ PRIORITY = {"email": 0, "profile": 1, "id_number": 2, "passport": 3, "bank_accou
 
 @dataclass(frozen=True, order=True)
 class Finding:
-    """One piece of personal data: ``text[start:end]`` of ``kind`` (offsets in the text as written)."""
+    """One piece of personal data: ``text[start:end]`` of ``kind`` (offsets as written)."""
 
     start: int
     end: int

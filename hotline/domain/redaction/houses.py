@@ -19,7 +19,8 @@ _HOUSE_SO = re.compile(
 )
 _HOUSE_SLASH = re.compile(r"(?<![\w/.])(\d{1,5}[A-Za-z]?(?:/\d{1,5}[A-Za-z]?)+)(?![\w/])")
 _HOUSE_STREET = re.compile(
-    r"(?<![\w/.,])(\d{1,5}[A-Za-z]?)(?=,?[ \t]+(?i:đường|phố|hẻm|ngõ|kiệt|ngách|duong|pho|hem|ngo)[ \t])"
+    r"(?<![\w/.,])(\d{1,5}[A-Za-z]?)"
+    r"(?=,?[ \t]+(?i:đường|phố|hẻm|ngõ|kiệt|ngách|duong|pho|hem|ngo)[ \t])"
 )
 # "tổ 5", "khu phố số 3", "đường số 7", "quốc lộ 14": public, not a house.
 _NOT_HOUSE_BEFORE = re.compile(

@@ -8,9 +8,27 @@ from __future__ import annotations
 
 from hotline.domain.redaction.normalize import fold
 
-__all__ = ["AMBIGUOUS_ASCII_KIN", "CAP_ONLY_KIN", "COMMON_UNACCENTED", "COMPOUNDS", "FALSE_NAMES", "GENERIC_TITLES", "KEEP_NAMES", "KIN",
-           "FAMOUS_NAMES", "MIDDLE_NAMES", "STRONG_MIDDLE_NAMES", "NAME_SYLLABLES", "NUMBER_NICKNAMES", "PERSON_CUES", "PLACE_WORDS",
-           "SENTENCE_STARTERS", "SURNAMES", "is_name_syllable", "folded_set"]
+__all__ = [
+    "AMBIGUOUS_ASCII_KIN",
+    "CAP_ONLY_KIN",
+    "COMMON_UNACCENTED",
+    "COMPOUNDS",
+    "FALSE_NAMES",
+    "FAMOUS_NAMES",
+    "GENERIC_TITLES",
+    "KEEP_NAMES",
+    "KIN",
+    "MIDDLE_NAMES",
+    "NAME_SYLLABLES",
+    "NUMBER_NICKNAMES",
+    "PERSON_CUES",
+    "PLACE_WORDS",
+    "SENTENCE_STARTERS",
+    "STRONG_MIDDLE_NAMES",
+    "SURNAMES",
+    "folded_set",
+    "is_name_syllable",
+]
 
 
 def folded_set(words) -> frozenset[str]:
@@ -33,7 +51,7 @@ MIDDLE_NAMES = frozenset({
     "văn", "thị", "hữu", "đức", "ngọc", "minh", "thanh", "quốc", "xuân", "hoàng", "kim",
     "công", "đình", "quang", "hồng", "bảo", "gia", "thành", "trọng", "duy", "thu", "thùy",
     "thuỳ", "mỹ", "như", "phương", "hoài", "anh", "tuấn", "nhật", "khánh", "việt", "tiến",
-    "mạnh", "huy", "hải", "trung", "thế", "bá", "chí", "tấn", "phú", "hoàng", "diệu", "kiều",
+    "mạnh", "huy", "hải", "trung", "thế", "bá", "chí", "tấn", "phú", "diệu", "kiều",
     "tường", "vĩnh", "đăng", "thiện", "hà", "lan", "cẩm", "bích", "tuyết", "trà", "hạnh",
 })
 # Middle names that are hardly anything else, even written in lower case without accents.
@@ -51,10 +69,10 @@ GIVEN_NAMES = frozenset({
     "tân", "thái", "thắm", "thắng", "thanh", "thành", "thảo", "thịnh", "thoa", "thơ", "thu",
     "thủy", "thuỷ", "thúy", "thuý", "thư", "thương", "tiến", "toàn", "trang", "trâm", "trí",
     "trinh", "trung", "truyền", "tú", "tuấn", "tuyết", "uyên", "vân", "vinh", "vũ", "vy",
-    "xuân", "yến", "hoan", "hậu", "diễm", "diệu", "lệ", "my", "quế", "sương", "tuyền", "vàng",
+    "xuân", "yến", "hoan", "diễm", "diệu", "lệ", "quế", "sương", "tuyền", "vàng",
     "lài", "lợi", "lý", "thạch", "trọng", "cảnh", "đào", "hào", "hiển", "huân", "kha", "lâm",
-    "luật", "nhật", "quyết", "sỹ", "thuận", "thủy", "tín", "tuệ", "vĩ", "việt", "hiếu",
-    "thông", "toản", "trường", "tuân", "tùng", "bằng", "chung", "doanh", "giao", "hiên", "hoan",
+    "luật", "nhật", "quyết", "sỹ", "thuận", "tín", "tuệ", "vĩ", "việt", "thông", "toản",
+    "trường", "tuân", "tùng", "bằng", "chung", "doanh", "giao", "hiên",
     # Nicknames by birth order and pet names, the way neighbours name each other.
     "hai", "ba", "tư", "năm", "sáu", "bảy", "tám", "chín", "mười", "út", "tí", "tèo", "tũn",
     "bin", "bống", "mít", "na", "bi", "cò", "tủn",
@@ -118,7 +136,8 @@ PLACE_WORDS = ("đường", "phố", "phường", "xã", "thị trấn", "quận
 # Places and public figures that begin with a kinship word or look like a person.
 KEEP_NAMES = folded_set({
     "Bà Rịa", "Bà Chiểu", "Bà Đen", "Bà Điểm", "Bà Hom", "Bà Quẹo", "Bà Triệu", "Bà Huyện",
-    "Bà Huyện Thanh Quan", "Bà Trưng", "Hai Bà Trưng", "Bà Lụa", "Bà Rá", "Bà Nà", "Bà Kiệu", "Bà Lài", "Bà Hạt",
+    "Bà Huyện Thanh Quan", "Bà Trưng", "Hai Bà Trưng", "Bà Lụa", "Bà Rá", "Bà Nà", "Bà Kiệu",
+    "Bà Lài", "Bà Hạt",
     "Ông Lãnh", "Ông Ích Khiêm", "Ông Tạ", "Ông Đồn", "Ông Cả", "Ông Ích Đường", "Ông Văn",
     "Cô Tô", "Cô Giang", "Cô Bắc", "Cô Tiên", "Bác Hồ", "Chú Ía", "Hồ Chí Minh", "Bà Mụ",
     "Bà Chúa Xứ", "Ông Địa", "Ông Táo", "Ông Công", "Cậu Quan", "Cụ Hồ", "Ông Kèo",

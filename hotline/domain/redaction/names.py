@@ -56,7 +56,10 @@ _INTROS = [tuple(p.split()) for p in (
     "tên người phản ánh", "tên người gửi", "người liên hệ", "tên", "xưng là", "tự xưng là",
     "gọi là", "thường gọi là", "hay gọi là", "biệt danh", "biệt danh là", "tên thường gọi",
     "tên thường gọi là", "tên gọi", "tên gọi là", "tên thật", "tên thật là")]
-_INTROS_FOLDED = sorted({tuple(fold(w) for w in p) for p in _INTROS}, key=len, reverse=True)
+# By first word, longest first: one dictionary look-up per word of the text.
+_INTROS_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
+for _phrase in sorted({tuple(fold(w) for w in p) for p in _INTROS}, key=len, reverse=True):
+    _INTROS_BY_FIRST.setdefault(_phrase[0], []).append(_phrase)
 _INTRO_STRICT = {tuple(fold(w) for w in p.split())
                  for p in ("tôi là", "em là", "mình là", "cháu là", "tên")}
 _PLACE_WORDS = frozenset(w.lower() for w in lx.PLACE_WORDS)
@@ -146,7 +149,8 @@ def _is_place(toks: list[Token], i: int, view: str, depth: int = 0) -> bool:
         return True
     if depth < 3 and i > 0 and _CHAIN.search(view[max(0, toks[i].start - 12):toks[i].start]):
         j = i - 1
-        while j > 0 and toks[j - 1].style in ("cap", "upper") and _adjacent(view, toks[j - 1], toks[j]):
+        while j > 0 and toks[j - 1].style in ("cap", "upper") and \
+                _adjacent(view, toks[j - 1], toks[j]):
             j -= 1
         return toks[j].style in ("cap", "upper") and _is_place(toks, j, view, depth + 1)
     return False
@@ -242,7 +246,8 @@ def _kin_names(toks: list[Token], view: str, used: set[int]) -> Iterator[tuple[i
             continue  # inside a capitalised name: "Phan Chu Trinh"
         if _keep(toks, i, 4) and not _keep_continues(toks, i, view):
             k = 2
-            while i + k < len(toks) and " ".join(t.folded for t in toks[i:i + k + 1]) in lx.KEEP_NAMES:
+            while i + k < len(toks) and \
+                    " ".join(t.folded for t in toks[i:i + k + 1]) in lx.KEEP_NAMES:
                 k += 1
             used.update(range(i, i + k))
             continue
@@ -262,7 +267,7 @@ def _kin_names(toks: list[Token], view: str, used: set[int]) -> Iterator[tuple[i
 
 def _intro_names(toks: list[Token], view: str, used: set[int]) -> Iterator[tuple[int, int]]:
     for i in range(len(toks)):
-        for phrase in _INTROS_FOLDED:
+        for phrase in _INTROS_BY_FIRST.get(toks[i].folded, ()):
             k = len(phrase)
             if i + k >= len(toks) or tuple(t.folded for t in toks[i:i + k]) != phrase:
                 continue

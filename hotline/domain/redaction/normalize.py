@@ -9,8 +9,10 @@ a finding replaces the right span of what was actually written.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["View", "fold", "normalise"]
 
@@ -41,6 +43,7 @@ def _is_invisible(ch: str) -> bool:
     return ch in _INVISIBLE or unicodedata.category(ch) == "Cf"
 
 
+@lru_cache(maxsize=4096)
 def _fold_char(ch: str) -> str:
     if ch in "đĐ":
         return "d"
@@ -54,9 +57,17 @@ def fold(value: str) -> str:
     return "".join(_fold_char(c) for c in value)
 
 
+# Whitespace the view would change: any but a lone space or line break, or a run of two.
+_ODD_SPACE = re.compile(r"[^\S \n]|\s\s")
+
+
 def normalise(text: str) -> View:
     """The detectors' view of ``text`` (which is first put in NFC)."""
     text = unicodedata.normalize("NFC", text)
+    if unicodedata.is_normalized("NFKC", text) and not _ODD_SPACE.search(text) and \
+            not any(_is_invisible(c) for c in set(text)):
+        n = len(text)  # the common case: nothing to change, every offset maps to itself
+        return View(text, text, fold(text), tuple(range(n)), tuple(range(1, n + 1)))
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []

@@ -72,7 +72,8 @@ def is_phone(digits: str, plus: bool = False) -> bool:
 
 
 def _is_amount(view: str, start: int, end: int) -> bool:
-    return bool(_UNIT_AFTER.match(view, end)) or bool(_MONEY_BEFORE.search(view[max(0, start - 12):start]))
+    return bool(_UNIT_AFTER.match(view, end)) or \
+        bool(_MONEY_BEFORE.search(view[max(0, start - 12):start]))
 
 
 def _classify(digits: str, runs: list[tuple[int, int]], keyword: str | None, plus: bool,
@@ -180,7 +181,8 @@ def passport_hits(view: str, folded: str) -> Iterator[Hit]:
 
 # --- plates -------------------------------------------------------------------------------
 _PLATE = re.compile(
-    r"(?<![\w.])(\d{2})[ ]?-?[ ]?([A-Za-zĐđ]{1,2}\d?)[ ]?[-. ]?[ ]?(\d{3}[., ]\d{2}|\d{4,5})(?!\w|[.,]\d)")
+    r"(?<![\w.])(\d{2})[ ]?-?[ ]?([A-Za-zĐđ]{1,2}\d?)[ ]?[-. ]?[ ]?"
+    r"(\d{3}[., ]\d{2}|\d{4,5})(?!\w|[.,]\d)")
 
 
 def plate_hits(view: str) -> Iterator[Hit]:
@@ -195,7 +197,7 @@ def plate_hits(view: str) -> Iterator[Hit]:
 
 # --- phones spelled out ---------------------------------------------------------------------
 _SPELLED = {"khong": "0", "mot": "1", "hai": "2", "ba": "3", "bon": "4", "tu": "4", "nam": "5",
-            "lam": "5", "sau": "6", "bay": "7", "bon": "4", "tam": "8", "chin": "9", "linh": "0"}
+            "lam": "5", "sau": "6", "bay": "7", "tam": "8", "chin": "9", "linh": "0"}
 _SPELLED_RUN = re.compile(r"(?<![a-z])(?:(?:" + "|".join(_SPELLED) + r")[ ,.\-]{1,2}){8,11}(?:"
                           + "|".join(_SPELLED) + r")(?![a-z])")
 
