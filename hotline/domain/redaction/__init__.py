@@ -29,6 +29,7 @@ from hotline.domain.redaction.houses import house_hits
 from hotline.domain.redaction.names import name_hits
 from hotline.domain.redaction.normalize import View, normalise
 from hotline.domain.redaction.numbers import (
+    matcher_hits,
     number_hits,
     passport_hits,
     plate_hits,
@@ -44,7 +45,8 @@ def _hits(view: View, known_names: Iterable[str], hide_house_numbers: bool) -> l
     v = view.view
     hits: list[Hit] = [*email_hits(v), *profile_hits(v), *number_hits(v, view.folded),
                        *passport_hits(v, view.folded), *plate_hits(v),
-                       *spelled_phone_hits(view.folded), *name_hits(view, known_names)]
+                       *matcher_hits(v), *spelled_phone_hits(view.folded),
+                       *name_hits(view, known_names)]
     if hide_house_numbers:
         hits.extend(house_hits(v))
     return hits

@@ -16,7 +16,8 @@ from biensoxe import VietnamVehiclePlate
 
 from hotline.domain.redaction.findings import Hit
 
-__all__ = ["number_hits", "plate_hits", "spelled_phone_hits"]
+__all__ = ["is_phone", "matcher_hits", "number_hits", "passport_hits", "plate_hits",
+           "spelled_phone_hits"]
 
 # A group: digit runs joined by up to three separator characters; a leading "+" or "(".
 _RUN = re.compile(r"\d+")
@@ -162,6 +163,22 @@ def number_hits(view: str, folded: str) -> Iterator[Hit]:
 
 def _digits(view: str, runs: list[tuple[int, int]]) -> str:
     return "".join(view[a:b] for a, b in runs)
+
+
+def matcher_hits(view: str) -> Iterator[Hit]:
+    """What ``phonenumbers``' own matcher finds (region VN), public lines left out.
+
+    A second opinion beside the digit groups: it knows national formats the groups may not.
+    """
+    if sum(c.isdigit() for c in view) < 9:
+        return
+    for m in phonenumbers.PhoneNumberMatcher(view, "VN", leniency=phonenumbers.Leniency.VALID):
+        number = m.number
+        national = str(number.national_number)
+        if number.country_code != 84 or phonenumbers.number_type(number) in _PUBLIC_TYPES \
+                or national.startswith(_PUBLIC_PREFIXES):
+            continue
+        yield Hit(m.start, m.end, "phone")
 
 
 # --- passports ----------------------------------------------------------------------------
