@@ -20,22 +20,26 @@ from dataclasses import dataclass, field
 
 from hotline.domain.redact import LABELS, find_personal_data, redact
 
-# What may sit between two digits of a number as people write it (and between
-# two words of a name): spaces, dots, dashes, slashes, brackets, zero-width and
-# other format characters.
-_GAP = r"[\s.\-/()\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]*"
-_NAME_GAP = r"[\s\u00ad\u200b-\u200f\u2060-\u2064\ufeff]+"
+# What may sit between two digits of a number as people write it (and between two
+# words of a name), in the folded text where invisible format characters became spaces.
+# Kept to ASCII and \s: the pattern repeats it between every digit, and a class with
+# wider ranges costs the regex compiler a character map each time.
+_GAP = r"[\s.\-/()]*"
+_NAME_GAP = r"\s+"
 _MIN_VALUE = 4  # shorter "identifiers" would wipe ordinary words and numbers
 
 
 @functools.lru_cache(maxsize=4096)
 def fold_char(char: str) -> str:
-    """One character, accent-free, case-folded and NFKC'd, kept one character long.
+    """One character, accent-free, case-folded and NFKC'd (an invisible one a space), kept
+    one character long.
 
     Keeping the length lets a match in the folded text be cut out of the original.
     """
     if char in "đĐ":
         return "d"
+    if unicodedata.category(char) == "Cf" or char == "\u180e":
+        return " "  # zero-width and other invisible characters: a gap
     base = unicodedata.normalize("NFKD", char)
     kept = "".join(c for c in base if not unicodedata.combining(c)).casefold()
     return kept if len(kept) == 1 else char.casefold()[:1] or char
@@ -135,8 +139,14 @@ class Scrubber:
         """Known identifiers removed, then whatever the redactor still finds."""
         if not value:
             return value
-        value = unicodedata.normalize("NFC", value)
-        return redact(self.exact(value), known_names=self.identity.names)
+        value = self.exact(unicodedata.normalize("NFC", value))
+        folded = fold_aligned(value)
+        # The person's names matter to the redactor only where one of their words occurs;
+        # elsewhere the same staff note (a routing line, "đã tiếp nhận") is redacted once
+        # for every ticket of a batch.
+        names = tuple(n for n in self.identity.names
+                      if any(w in folded for w in fold_aligned(n).split() if len(w) > 1))
+        return _redact(value, names)
 
     def json(self, value):
         """Every string inside a JSON value scrubbed (keys kept)."""
@@ -152,6 +162,11 @@ class Scrubber:
         """Whether ``value`` holds one of the known identifiers."""
         return bool(value and self._pattern is not None
                     and self._pattern.search(fold_aligned(unicodedata.normalize("NFC", value))))
+
+
+@functools.lru_cache(maxsize=16384)
+def _redact(value: str, names: tuple[str, ...]) -> str:
+    return redact(value, known_names=names)
 
 
 def identifiers_in(texts: Iterable[str | None], *, names: Iterable[str] = ()) -> Identity:
