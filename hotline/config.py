@@ -103,8 +103,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "RATELIMIT_HEADERS_ENABLED": True,
-        # Redis away: count in each process's memory instead of failing the request.
+        # Redis away: count in each process's memory instead of failing the request; and
+        # should Redis die between a request's check and its deduction (a failed lookup is
+        # counted after the answer), log it rather than answer 500.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         # A process that saw Redis fail runs jobs in-process this long before asking again.
         "REDIS_RETRY_SECONDS": 5,
         # Personal data of citizens is anonymised this many days after a ticket closes.
