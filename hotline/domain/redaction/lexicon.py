@@ -23,6 +23,7 @@ __all__ = [
     "NUMBER_NICKNAMES",
     "PERSON_CUES",
     "PLACE_WORDS",
+    "RELATIVES",
     "SENTENCE_STARTERS",
     "STRONG_MIDDLE_NAMES",
     "SURNAMES",
@@ -41,12 +42,13 @@ SURNAMES = frozenset({
     "hồ", "ngô", "dương", "lý", "đinh", "đoàn", "trương", "trịnh", "đào", "tạ", "quách", "lưu",
     "kiều", "triệu", "tăng", "vương", "phùng", "lại", "mai", "cao", "lâm", "hà", "thái", "châu",
     "tô", "lương", "chu", "mạc", "doãn", "khúc", "khổng", "tôn", "thân", "lò", "lục", "nông",
-    "hứa", "giang", "đàm", "kim", "tống", "diệp", "lạc", "ông",
+    "hứa", "giang", "đàm", "kim", "tống", "diệp", "lạc", "ông", "từ",
 })
 # Family names that also begin place names (Hà Nội, Lâm Đồng, Cao Bằng, Thái Bình, Châu
 # Thành, Mai Sơn, Giang) only count with a cue or a middle name.
 PLACE_SURNAMES = frozenset({"mai", "cao", "lâm", "hà", "thái", "châu", "tô", "giang", "chu",
-                            "kim", "lạc", "thân", "lương", "đàm", "tống", "nông", "lục", "ông"})
+                            "kim", "lạc", "thân", "lương", "đàm", "tống", "nông", "lục", "ông",
+                            "từ"})
 MIDDLE_NAMES = frozenset({
     "văn", "thị", "hữu", "đức", "ngọc", "minh", "thanh", "quốc", "xuân", "hoàng", "kim",
     "công", "đình", "quang", "hồng", "bảo", "gia", "thành", "trọng", "duy", "thu", "thùy",
@@ -189,3 +191,10 @@ COMPOUNDS = frozenset({
     "bảo an", "hòa giải", "thanh niên", "phú hộ", "minh bạch", "bình thường", "an toàn",
     "văn phòng", "quang cảnh", "hùng hổ", "tâm lý", "hiền lành",
 })
+
+# Relatives a writer names after "… tôi": "vợ tôi", "con gái em", "hàng xóm mình".
+RELATIVES = ("vợ", "chồng", "con", "con gái", "con trai", "em gái", "em trai", "anh trai",
+             "chị gái", "bố", "mẹ", "cha", "má", "ba", "cháu", "cháu gái", "cháu trai",
+             "ông nội", "bà nội", "ông ngoại", "bà ngoại", "bạn", "bạn gái", "bạn trai",
+             "người yêu", "hàng xóm", "chủ nhà", "chị dâu", "em dâu", "con dâu", "con rể",
+             "anh rể", "em rể", "vo", "chong", "con gai", "con trai", "em gai", "me", "bo")

@@ -56,12 +56,18 @@ _INTROS = [tuple(p.split()) for p in (
     "tên người phản ánh", "tên người gửi", "người liên hệ", "tên", "xưng là", "tự xưng là",
     "gọi là", "thường gọi là", "hay gọi là", "biệt danh", "biệt danh là", "tên thường gọi",
     "tên thường gọi là", "tên gọi", "tên gọi là", "tên thật", "tên thật là")]
-# By first word, longest first: one dictionary look-up per word of the text.
+# A relative named by the writer: "vợ tôi Hồng Nhung", "con gái em tên là Ngọc Anh".
+_INTROS += [tuple(f"{rel} {who}{tail}".split()) for rel in lx.RELATIVES
+            for who in ("tôi", "em", "mình", "tui", "cháu", "con")
+            for tail in ("", " là", " tên", " tên là")]
+# By first word, longest first: one dictionary look-up per word of the text. Words match
+# as written, and without accents only in an unaccented text ("ba con" is not "bà con").
 _INTROS_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
-for _phrase in sorted({tuple(fold(w) for w in p) for p in _INTROS}, key=len, reverse=True):
-    _INTROS_BY_FIRST.setdefault(_phrase[0], []).append(_phrase)
-_INTRO_STRICT = {tuple(fold(w) for w in p.split())
+for _phrase in sorted(set(_INTROS), key=len, reverse=True):
+    _INTROS_BY_FIRST.setdefault(fold(_phrase[0]), []).append(_phrase)
+_INTRO_STRICT = {tuple(p.split())
                  for p in ("tôi là", "em là", "mình là", "cháu là", "tên")}
+_INTRO_STRICT_FOLDED = {tuple(fold(w) for w in p) for p in _INTRO_STRICT}
 _PLACE_WORDS = frozenset(w.lower() for w in lx.PLACE_WORDS)
 _CUES = frozenset(lx.PERSON_CUES)
 _CHAIN = re.compile(r"(?:[ ]?[-–/,&][ ]?|[ ](?i:và|với|giao|giao với|va|voi)[ ])$")
@@ -173,6 +179,19 @@ def _compound(toks: list[Token], j: int, view: str) -> bool:
         a.loose and b.loose and f"{a.folded} {b.folded}" in _COMPOUNDS_FOLDED)
 
 
+def _starts_sentence(toks: list[Token], k: int, view: str) -> bool:
+    """Whether token ``k`` begins the next part of the sentence rather than going on with a name.
+
+    "Liên" ends "bà Đoàn Thị Kim Liên" but begins "Liên hệ 0912…".
+    """
+    tok = toks[k]
+    if tok.low not in lx.SENTENCE_STARTERS:
+        return False
+    if tok.low not in lx.NAME_SYLLABLES or tok.style == "lower":
+        return True
+    return k + 1 < len(toks) and _adjacent(view, tok, toks[k + 1]) and toks[k + 1].style == "lower"
+
+
 def _keep_continues(toks: list[Token], i: int, view: str) -> bool:
     """"Bà Triệu Thị Nhàn", "Ông Tạ Quang Huy": a kept place name that goes on as a person's."""
     k = 2
@@ -209,7 +228,7 @@ def _take(toks: list[Token], j: int, view: str, *, kin: Token | None = None,
     n = 1
     while j + n < len(toks) and n < 4:
         prev, tok = toks[j + n - 1], toks[j + n]
-        if not _adjacent(view, prev, tok) or tok.low in lx.SENTENCE_STARTERS:
+        if not _adjacent(view, prev, tok) or _starts_sentence(toks, j + n, view):
             break
         after_middle = _middle(prev) or (n == 1 and _surname(first))
         if style == "lower":
@@ -269,7 +288,9 @@ def _intro_names(toks: list[Token], view: str, used: set[int]) -> Iterator[tuple
     for i in range(len(toks)):
         for phrase in _INTROS_BY_FIRST.get(toks[i].folded, ()):
             k = len(phrase)
-            if i + k >= len(toks) or tuple(t.folded for t in toks[i:i + k]) != phrase:
+            if i + k >= len(toks) or not all(
+                    t.low == w or (t.loose and t.folded == fold(w))
+                    for t, w in zip(toks[i:i + k], phrase)):
                 continue
             if any(not _adjacent(view, toks[i + m], toks[i + m + 1]) for m in range(k - 1)):
                 continue
@@ -278,7 +299,7 @@ def _intro_names(toks: list[Token], view: str, used: set[int]) -> Iterator[tuple
                 continue
             j = i + k
             n = _take(toks, j, view, strong=True)
-            if n and phrase in _INTRO_STRICT and n == 1 and toks[j].style == "lower":
+            if n and tuple(fold(w) for w in phrase) in _INTRO_STRICT_FOLDED and n == 1 and toks[j].style == "lower":
                 n = 0  # "tôi là dân" — one lower-case word after "tôi là" is rarely a name
             if n and not _keep(toks, j, n):
                 used.update(range(j, j + n))
