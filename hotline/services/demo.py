@@ -278,6 +278,7 @@ USERS: tuple[tuple[str, str, str, str | None, str | None], ...] = (
     ("lanhdao.soxd", Role.AGENCY_LEAD, "Lãnh đạo Sở Xây dựng", "SO-XD", None),
     ("lanhdao.tinh", Role.MANAGER, "Lãnh đạo UBND tỉnh (IOC)", None, None),
     ("quantri", Role.ADMIN, "Quản trị hệ thống", None, None),
+    ("baove.dlcn", Role.PRIVACY_OFFICER, "Cán bộ bảo vệ dữ liệu cá nhân", None, None),
 )
 
 # --- Knowledge base -------------------------------------------------------------------------

@@ -33,7 +33,8 @@ def test_organisation_accounts_and_knowledge_base(seeded):
         user = next(u for u in users if u.username == account.username)
         assert accounts.check_password(user, account.password)
         assert account.password == demo.demo_password(account.username)
-        assert user.role in (Role.OPERATOR, Role.MANAGER, Role.ADMIN) or user.agency_id
+        assert user.role in (Role.OPERATOR, Role.MANAGER, Role.ADMIN,
+                             Role.PRIVACY_OFFICER) or user.agency_id
     assert sum(u.role == Role.OPERATOR for u in users) == 2
 
     areas = {a.id: a for a in db.session.scalars(select(Area))}
@@ -165,7 +166,7 @@ def test_cli_seeds_once(runner):
     assert result.exit_code == 0, result.output
     assert "Tickets received: 50/50" in result.output
     for username in ("dtv01", "xuly.soxd", "xuly.binhphuoc", "lanhdao.soxd", "lanhdao.tinh",
-                     "quantri"):
+                     "quantri", "baove.dlcn"):
         assert username in result.output
         assert demo.demo_password(username) in result.output
     assert db.session.scalar(select(func.count()).select_from(Ticket)) == 50
