@@ -77,7 +77,8 @@ class IncomingMessage:
     priority: str | None = None
     attachments: tuple[IncomingAttachment, ...] = ()
     thread_code: str | None = None   # a ticket code the citizen referred to (e-mail subject)
-    consent_publish: bool = False
+    # The citizen's say on publication: published (redacted) unless they refuse.
+    consent_publish: bool = True
     privacy_requested: bool = False
     location_only: bool = False      # a shared location that belongs to the open ticket
     created_by_id: int | None = None  # the operator who logged a call

@@ -90,8 +90,12 @@ class Ticket(db.Model):
     result: Mapped[str | None] = mapped_column(Text)
     public_summary: Mapped[str | None] = mapped_column(Text)
     public_result: Mapped[str | None] = mapped_column(Text)
+    # Set only while the moderated text is public: clearing it takes every public trace down.
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    consent_publish: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False when the citizen asked not to be published (the default is to publish, redacted).
+    consent_publish: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A manager decided not to publish this ticket (the reason is in its events and the audit log).
+    publication_withheld_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     privacy_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     rating_comment: Mapped[str | None] = mapped_column(Text)

@@ -51,6 +51,8 @@ class NewCall:
     kb_article_id: int | None = None
     agency_id: int | None = None
     reason: str | None = None
+    # The one click the script asks for: published (redacted) unless the caller refuses.
+    refuse_publication: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,8 @@ def log_call(actor: User, call: NewCall, *, now: datetime | None = None) -> Call
         kind=call.kind, priority=call.priority, address=call.address,
         field_code=field.code if field else None, area_code=area.code if area else None,
         # A call the operator answers must not go to an agency, whatever the rules say.
-        route=not answering, created_by_id=actor.id, force_new=True)
+        route=not answering, created_by_id=actor.id, force_new=True,
+        consent_publish=not call.refuse_publication)
     result = intake.receive(msg)
     if result.duplicate:
         return CallResult(result.ticket_id, result.code, duplicate=True)

@@ -854,7 +854,8 @@ def plan_tickets(n: int, seed: int) -> list[TicketPlan]:
             # Near the commune's official centroid (a third of the jitter: inside the ward).
             lat = round(commune.lat + jitter[0] / 3, 6)
             lon = round(commune.lon + jitter[1] / 3, 6)
-        consent = rng.random() < 0.75
+        # Publication is the default (redacted); a few citizens refuse it, on every channel.
+        consent = rng.random() < 0.95
         privacy = rng.random() < 0.05
         u_follow = rng.random()
         followup = None
@@ -1537,7 +1538,7 @@ class _Player:
         steps.append(("approve", self._wm(30, 900)))  # a no-op where approval is automatic
         if s.final == "approved":
             return steps
-        if not self.ticket.privacy_requested:
+        if self.ticket.consent_publish and not self.ticket.privacy_requested:
             steps.append(("publish", self._wm(60, 1440)))
         if s.final == "published":
             return steps

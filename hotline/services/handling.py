@@ -26,7 +26,7 @@ from hotline.extensions import db
 from hotline.models import (AGENCY_ROLES, Agency, Area, Field, KbArticle, Role, Ticket,
                             TicketCohandler, TicketEvent, User, utcnow)
 from hotline.services import attachments as attachment_store
-from hotline.services import events, intake, outbox, routing, sla
+from hotline.services import events, intake, lead_fallback, outbox, routing, sla
 from hotline.services.tickets import get_ticket_for
 
 # Statuses in which an agency is working on the ticket (co-handlers may add their part).
@@ -96,8 +96,12 @@ def _require_lead_agency(actor: User, ticket: Ticket) -> None:
 
 
 def _require_agency_lead(actor: User, ticket: Ticket) -> None:
-    if actor.role != Role.AGENCY_LEAD or actor.agency_id != ticket.agency_id:
-        raise PermissionDenied("Chỉ lãnh đạo cơ quan chủ trì được duyệt kết quả.")
+    if actor.role == Role.AGENCY_LEAD and actor.agency_id == ticket.agency_id:
+        return
+    # An agency without an active lead would stall: its approvals fall to the managers.
+    if lead_fallback.may_approve_as_manager(actor, ticket):
+        return
+    raise PermissionDenied("Chỉ lãnh đạo cơ quan chủ trì được duyệt kết quả.")
 
 
 def _own_cohandler_row(actor: User, ticket: Ticket) -> TicketCohandler | None:

@@ -32,7 +32,7 @@ from hotline.domain.sla import Priority
 from hotline.extensions import db
 from hotline.models import Agency, Area, Contact, Field, InboundMessage, Ticket, utcnow
 from hotline.services import attachments as attachment_store
-from hotline.services import area_trees, events, outbox, routing, sla
+from hotline.services import area_trees, events, outbox, publication_choice, routing, sla
 
 MAX_ATTACHMENTS = 10
 # Statuses a citizen's new message on the same channel joins instead of opening a ticket.
@@ -247,6 +247,11 @@ def _open_ticket_for(contact: Contact | None, channel: Channel, thread_code: str
 
 def _store(msg: IncomingMessage, clean: _Clean, ledger: InboundMessage | None) -> IntakeResult:
     contact = match_contact(clean.handle)
+    refused = _refusal(msg, clean, contact)
+    if refused is not None:
+        _ledger(clean, ledger, refused)
+        return IntakeResult(ticket_id=refused.id, code=refused.code, created=False,
+                            duplicate=False, threaded=True)
     ticket = None if msg.force_new else _open_ticket_for(contact, clean.channel, msg.thread_code)
     if ticket is not None:
         _add_to_ticket(ticket, msg, clean)
@@ -254,14 +259,35 @@ def _store(msg: IncomingMessage, clean: _Clean, ledger: InboundMessage | None) -
     else:
         ticket = _open_ticket(msg, clean, contact)
         created = True
+    _ledger(clean, ledger, ticket)
+    return IntakeResult(ticket_id=ticket.id, code=ticket.code, created=created, duplicate=False,
+                        threaded=not created)
+
+
+def _ledger(clean: _Clean, ledger: InboundMessage | None, ticket: Ticket) -> None:
     if ledger is None:
         db.session.add(InboundMessage(channel=clean.channel.value, external_id=clean.external_id,
                                       ticket_id=ticket.id, received_at=clean.received_at))
     else:
         ledger.ticket_id = ticket.id
     db.session.flush()
-    return IntakeResult(ticket_id=ticket.id, code=ticket.code, created=created, duplicate=False,
-                        threaded=not created)
+
+
+def _refusal(msg: IncomingMessage, clean: _Clean, contact: Contact | None) -> Ticket | None:
+    """A chat or e-mail citizen's «KHONG CONG KHAI» about one of their tickets: recorded on
+    that ticket (and confirmed to them) instead of becoming a report; ``None`` otherwise."""
+    if contact is None or clean.channel not in publication_choice.REPLY_CHANNELS:
+        return None
+    code = publication_choice.parse_command(clean.description or clean.title)
+    if code is None:
+        return None
+    ticket = publication_choice.ticket_to_refuse(contact, clean.channel.value,
+                                                 code or msg.thread_code)
+    if ticket is None:
+        return None  # nothing of theirs to refuse: kept as a report (that refuses publication)
+    publication_choice.refuse(ticket, via=clean.channel.value, now=clean.received_at)
+    publication_choice.confirm(ticket, key=f"refusal:{clean.channel.value}:{clean.external_id}")
+    return ticket
 
 
 def new_code(kind: Kind, received_at: datetime) -> str:
@@ -294,7 +320,9 @@ def _open_ticket(msg: IncomingMessage, clean: _Clean, contact: Contact | None) -
         search_text=text.fold(" ".join(filter(None, [title, description, clean.address]))),
         field=clean.field, area=clean.area, current_area=current_area, address=clean.address,
         lat=msg.lat, lon=msg.lon, status=Status.NEW.value, priority=clean.priority.value, received_at=clean.received_at,
-        consent_publish=msg.consent_publish, privacy_requested=msg.privacy_requested,
+        consent_publish=msg.consent_publish and not publication_choice.mentions_refusal(
+            clean.title, clean.description),
+        privacy_requested=msg.privacy_requested,
         created_by_id=msg.created_by_id,
         status_token=msg.status_token or secrets.token_urlsafe(16),
     )

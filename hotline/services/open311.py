@@ -10,10 +10,12 @@ Mapping (https://wiki.open311.org/GeoReport_v2):
   published result, ``agency_responsible`` = the agency's name, ``expected_datetime`` =
   the SLA due time, all times ISO 8601 with the local offset (+07:00).
 
-GET is public, so it shows only what anyone may know: no phone, e-mail or name ever;
-the description and address only once a moderator published the ticket (and then the
-moderated, redacted text); the point rounded to about 10 m (about 100 m when the
-citizen asked for privacy).
+GET is public, so it shows the ticket's public projection and nothing else
+(:mod:`hotline.services.public_projection`): no phone, e-mail or name ever; a
+description, result, photos and notes only once a moderator published the ticket
+(the moderated text; notes in fixed words, never an event's note); the point
+rounded to about 100 m; and tickets whose citizen refused publication, or that a
+manager withheld, only by their id (no point, in no list).
 
 POST stores the request through ``services.staging.stage`` (channel ``open311``) and
 answers at once with the ticket code it reserved as ``service_request_id`` — the intake
@@ -45,12 +47,10 @@ from hotline.domain import codes, text
 from hotline.domain.errors import NotFound, PermissionDenied, ValidationError
 from hotline.domain.lifecycle import LABELS_VI, OPEN_STATUSES, Status
 from hotline.domain.messages import Channel, ContactHandle, IncomingAttachment, IncomingMessage
-from hotline.domain.redact import redact
 from hotline.extensions import db
-from hotline.models import ApiScope, Attachment, Field, Ticket, utcnow
-from hotline.services import accounts, lookups, staging
+from hotline.models import ApiScope, Field, Ticket, utcnow
+from hotline.services import accounts, lookups, public_projection, staging
 from hotline.services.accounts import ApiClient
-from hotline.services.public import public_timeline
 
 DEFAULT_WINDOW = timedelta(days=90)
 _FLOOR = datetime(1900, 1, 1, tzinfo=UTC)
@@ -371,7 +371,10 @@ def find_requests(query: RequestQuery, *, now: datetime | None = None
                   ) -> tuple[list[dict], str | None]:
     """GET requests: newest first; returns the items and the keyset cursor of the next page."""
     now = now or utcnow()
-    stmt = select(Ticket).options(joinedload(Ticket.field), joinedload(Ticket.agency))
+    # Tickets whose citizen refused publication, or that a manager withheld, are in no list.
+    stmt = select(Ticket).options(joinedload(Ticket.field), joinedload(Ticket.agency),
+                                  joinedload(Ticket.area)
+                                  ).where(*public_projection.listed_conditions())
     if query.ids:
         wanted = [c for c in (codes.parse_code(i) for i in query.ids) if c]
         stmt = stmt.where(Ticket.code.in_(wanted or [""]))
@@ -407,7 +410,8 @@ def find_requests(query: RequestQuery, *, now: datetime | None = None
 def get_request(code_text: str, *, extensions: bool = False) -> list[dict]:
     code = codes.parse_code(code_text)
     ticket = db.session.scalar(select(Ticket).options(joinedload(Ticket.field),
-                                                      joinedload(Ticket.agency))
+                                                      joinedload(Ticket.agency),
+                                                      joinedload(Ticket.area))
                                .where(Ticket.code == code)) if code else None
     if ticket is None:
         ticket = staging.preview(code)  # accepted a moment ago, not processed yet
@@ -416,56 +420,39 @@ def get_request(code_text: str, *, extensions: bool = False) -> list[dict]:
     return to_requests([ticket], extensions=extensions)
 
 
-def _media_urls(tickets: list[Ticket]) -> dict[int, str]:
-    published = [t.id for t in tickets if t.published_at]
-    if not published:
-        return {}
-    rows = db.session.execute(
-        select(Attachment.ticket_id, Attachment.id).where(
-            Attachment.ticket_id.in_(published), Attachment.public.is_(True),
-            Attachment.storage_key.is_not(None)).order_by(Attachment.ticket_id, Attachment.id)).all()
-    base = current_app.config["PUBLIC_URL"].rstrip("/")
-    codes_by_id = {t.id: t.code for t in tickets}
-    out: dict[int, str] = {}
-    for tid, aid in rows:
-        out.setdefault(tid, f"{base}/results/{codes_by_id[tid]}/photos/{aid}")
-    return out
-
-
 def to_requests(tickets: list[Ticket], *, extensions: bool = False) -> list[dict]:
-    """Tickets as Open311 service requests: public data only (see the module docstring)."""
-    media = _media_urls(tickets)
-    timelines = public_timeline([t.id for t in tickets]) if extensions else {}
+    """Tickets as Open311 service requests: their public projection only (module docstring)."""
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    views = public_projection.project(tickets, timeline=extensions, photos=True)
     out = []
-    for t in tickets:
-        published = t.published_at is not None
-        digits = 3 if t.privacy_requested else 4
+    for t, view in zip(tickets, views, strict=True):
         item = {
-            "service_request_id": t.code,
-            "status": "open" if t.status in _OPEN else "closed",
-            "status_notes": t.public_result if published else None,
-            "service_name": t.field.name if t.field else None,
-            "service_code": t.field.code if t.field else None,
-            "description": t.public_summary if published else None,
-            "agency_responsible": t.agency.name if t.agency else None,
+            "service_request_id": view.code,
+            "status": "open" if view.status in _OPEN else "closed",
+            "status_notes": view.result,
+            "service_name": view.field_name,
+            "service_code": view.field_code,
+            "description": view.summary,
+            "agency_responsible": view.agency_name,
             "service_notice": service_notice(t),
-            "requested_datetime": iso(t.received_at),
-            "updated_datetime": iso(t.updated_at),
-            "expected_datetime": iso(t.due_at),
-            "address": redact(t.address, hide_house_numbers=True) if published and t.address
-            else None,
+            "requested_datetime": iso(view.received_at),
+            "updated_datetime": iso(view.updated_at),
+            "expected_datetime": iso(view.due_at),
+            # The commune, never the address the citizen typed (the moderated summary
+            # carries whatever of it the moderator let through).
+            "address": view.area_name if view.listed else None,
             "address_id": None,
             "zipcode": None,
-            "lat": round(t.lat, digits) if t.lat is not None else None,
-            "long": round(t.lon, digits) if t.lon is not None else None,
-            "media_url": media.get(t.id),
+            "lat": view.lat,
+            "long": view.lon,
+            "media_url": f"{base}/results/{view.code}/photos/{view.photos[0]}"
+            if view.photos else None,
         }
         if extensions:
-            item["detailed_status"] = t.status
-            item["detailed_status_label"] = LABELS_VI.get(Status(t.status), t.status)
+            item["detailed_status"] = view.status
+            item["detailed_status_label"] = LABELS_VI.get(Status(view.status), view.status)
             item["channel"] = t.channel
-            item["notes"] = [{"datetime": iso(e.at), "type": e.type,
-                              "summary": redact(e.note, hide_house_numbers=t.privacy_requested)}
-                             for e in timelines.get(t.id, [])]
+            item["notes"] = [{"datetime": iso(e.at), "type": e.type, "summary": e.note}
+                             for e in view.timeline]
         out.append(item)
     return out

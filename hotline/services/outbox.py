@@ -159,4 +159,6 @@ def acknowledgement_text(ticket: Ticket) -> str:
         lines.append("Tổng đài viên sẽ phân loại và chuyển đến cơ quan có thẩm quyền trong giờ hành chính.")
     else:
         lines.append(f"Trạng thái: {LABELS_VI[Status(ticket.status)]}.")
+    from hotline.services.publication_choice import acknowledgement_line  # imports this module
+    lines.append(acknowledgement_line(ticket))
     return "\n".join(lines)

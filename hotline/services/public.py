@@ -4,44 +4,51 @@ Nothing here knows who is asking: a citizen proves a ticket is theirs with the
 code plus the last four digits of their phone, or with the secret link sent on
 acknowledgement. An unknown code and a wrong phone give the same ``None``, and
 both comparisons are constant-time, so the answer tells an attacker nothing.
-What a stranger may read (published results, Open311, the nearby hint) comes
-only from text a moderator approved, or from no text at all.
+What a stranger may read (published results, Open311, the nearby hint) is the one
+public projection of a ticket (:mod:`hotline.services.public_projection`): text a
+moderator approved, or no text at all.
 
 Moderation (``prepare_publication``/``approve_publication``) lives in
-:mod:`hotline.services.publication` and is re-exported here.
+:mod:`hotline.services.publication`, the results list in
+:mod:`hotline.services.public_results` and the duplicate hint in
+:mod:`hotline.services.nearby_hint`; they are re-exported here.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
-import math
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
-from sqlalchemy import text as sql_text
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from hotline.config import local_zone
 from hotline.domain import codes, lifecycle, text
 from hotline.domain.errors import ValidationError
 from hotline.domain.lifecycle import DONE_STATUSES, OPEN_STATUSES, Status
-from hotline.domain.redact import redact
 from hotline.extensions import db
-from hotline.models import Agency, Area, Attachment, Field, Ticket, TicketEvent, utcnow
-from hotline.models.publication import OPEN_WITH_POINT
+from hotline.models import Agency, Area, Field, Ticket, TicketEvent, utcnow
 from hotline.services import events, lookups, sla, staging
+from hotline.services.nearby_hint import NearbyTicket, nearby_open  # noqa: F401
+from hotline.services.public_projection import (  # noqa: F401
+    PublicTicket,
+    get_published,
+    public_photo,
+)
+from hotline.services.public_results import (  # noqa: F401
+    PAGE_SIZE,
+    ResultFilters,
+    ResultsPage,
+    list_published,
+)
 from hotline.services.publication import (  # noqa: F401
     approve_publication,
     prepare_publication,
     publication_queue,
     unpublish,
+    withhold_publication,
 )
 
-PAGE_SIZE = 20
-_MAX_SEARCH_WORDS = 6
 # Compared against when the code is unknown, so both paths do the same work.
 _DUMMY_DIGITS = "0000"
 _DUMMY_TOKEN = "x" * 22
@@ -126,9 +133,10 @@ def lookup_by_token(code_text: str | None, token: str | None) -> StatusView | No
     return status_view(ticket) if ticket is not None else None
 
 
-def public_timeline(ticket_ids: list[int]) -> dict[int, list[TimelineEntry]]:
-    """Public events of several tickets in one query, oldest first (a staged report's
-    unsaved preview, id ``None``, has none yet)."""
+def owner_timeline(ticket_ids: list[int]) -> dict[int, list[TimelineEntry]]:
+    """The citizen-visible events of several tickets, for their owner's status page only
+    (notes included: a stranger reads ``public_projection.public_entries``), oldest first
+    (a staged report's unsaved preview, id ``None``, has none yet)."""
     out: dict[int, list[TimelineEntry]] = {tid: [] for tid in ticket_ids}
     ticket_ids = [tid for tid in ticket_ids if tid is not None]
     if not ticket_ids:
@@ -175,7 +183,7 @@ def status_view(ticket: Ticket) -> StatusView:
         # The owner reads the agency's full answer; the public reads the redacted one.
         result=ticket.result if done else None,
         published=ticket.published_at is not None,
-        timeline=public_timeline([ticket.id])[ticket.id],
+        timeline=owner_timeline([ticket.id])[ticket.id],
         rating=ticket.rating,
         can_rate=rateable,
         reopen_until=reopen_deadline(ticket) if rateable else None,
@@ -239,281 +247,6 @@ def reopen(ticket: Ticket, *, now: datetime, reason: str | None = None) -> None:
                   note=f"Người dân cho biết vấn đề chưa được khắc phục; phiếu được mở lại "
                        f"và chuyển lại {agency}.",
                   data={"reason": reason, "reopened_count": ticket.reopened_count})
-
-
-# --- published results ------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ResultFilters:
-    """What the public results list is narrowed by (all optional)."""
-
-    q: str | None = None
-    field_code: str | None = None
-    area_code: str | None = None
-    agency_code: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-
-
-@dataclass(frozen=True)
-class PublishedItem:
-    code: str
-    kind: str
-    status: str
-    summary: str
-    result: str
-    field_name: str | None
-    area_name: str | None
-    agency_name: str | None
-    received_at: datetime
-    published_at: datetime
-    rating: int | None
-    photos: list[int] = field(default_factory=list)
-    timeline: list[TimelineEntry] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class ResultsPage:
-    items: list[PublishedItem]
-    next_cursor: str | None
-
-
-def _encode_cursor(when: datetime, ident: int) -> str:
-    raw = f"{when.isoformat()}|{ident}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(value: str | None) -> tuple[datetime, int] | None:
-    if not value:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-        key, _, ident = raw.partition("|")
-        when = datetime.fromisoformat(key)
-        if when.tzinfo is None:
-            raise ValueError("naive")
-        return when, int(ident)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise ValidationError("Liên kết trang không hợp lệ; hãy tải lại danh sách.",
-                              code="invalid_cursor") from exc
-
-
-def _like_escape(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def search_words(query: str | None) -> list[str]:
-    """Folded words of a search ("Đèn đường" → ["den", "duong"]); one-letter words dropped."""
-    return [w for w in text.fold(query or "").split() if len(w) >= 2][:_MAX_SEARCH_WORDS]
-
-
-def _local_day_start(day: date) -> datetime:
-    tz = local_zone()
-    return datetime.combine(day, time(0), tzinfo=tz)
-
-
-def published_conditions(filters: ResultFilters) -> list:
-    """SQL conditions for published tickets matching ``filters`` (unknown codes match nothing)."""
-    return _filter_conditions(filters) + _word_conditions(Ticket.public_search_text,
-                                                          search_words(filters.q))
-
-
-def _filter_conditions(filters: ResultFilters) -> list:
-    conds = [Ticket.published_at.is_not(None)]
-    if filters.field_code:
-        fid = db.session.scalar(select(Field.id).where(Field.code == filters.field_code))
-        # A field includes its sub-types.
-        conds.append(Ticket.field_id.in_(select(Field.id).where(
-            or_(Field.id == fid, Field.parent_id == fid))) if fid else Ticket.id.is_(None))
-    if filters.area_code:
-        path = db.session.scalar(select(Area.path).where(Area.code == filters.area_code))
-        conds.append(Ticket.area_id.in_(select(Area.id).where(
-            Area.path.like(_like_escape(path) + "%", escape="\\"))) if path else Ticket.id.is_(None))
-    if filters.agency_code:
-        aid = db.session.scalar(select(Agency.id).where(Agency.code == filters.agency_code))
-        conds.append(Ticket.agency_id == aid if aid else Ticket.id.is_(None))
-    if filters.date_from:
-        conds.append(Ticket.published_at >= _local_day_start(filters.date_from))
-    if filters.date_to:
-        conds.append(Ticket.published_at < _local_day_start(filters.date_to + timedelta(days=1)))
-    return conds
-
-
-def _word_conditions(column, words: list[str]) -> list:
-    return [column.like(f"%{_like_escape(w)}%", escape="\\") for w in words]
-
-
-def _item(ticket: Ticket, photos=None, timeline=None) -> PublishedItem:
-    return PublishedItem(
-        code=ticket.code, kind=ticket.kind, status=ticket.status,
-        summary=ticket.public_summary or "", result=ticket.public_result or "",
-        field_name=ticket.field.name if ticket.field else None,
-        area_name=ticket.area.name if ticket.area else None,
-        agency_name=ticket.agency.name if ticket.agency else None,
-        received_at=ticket.received_at, published_at=ticket.published_at,
-        rating=ticket.rating, photos=photos or [], timeline=timeline or [])
-
-
-def list_published(filters: ResultFilters = ResultFilters(), *, cursor: str | None = None,
-                   limit: int = PAGE_SIZE) -> ResultsPage:
-    """Published results, newest first, one page (keyset on published_at, id)."""
-    limit = max(1, min(int(limit), 100))
-    conds = _filter_conditions(filters)
-    words = search_words(filters.q)
-    after = _decode_cursor(cursor)
-    if after:
-        when, ident = after
-        conds.append(or_(Ticket.published_at < when,
-                         and_(Ticket.published_at == when, Ticket.id < ident)))
-    rows = None
-    if words:
-        rows = _search_recent(conds, words, limit)
-    if rows is None:
-        rows = db.session.scalars(
-            select(Ticket).options(*_list_loads(Ticket))
-            .where(*conds, *_word_conditions(Ticket.public_search_text, words))
-            .order_by(Ticket.published_at.desc(), Ticket.id.desc())
-            .limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    nxt = _encode_cursor(rows[-1].published_at, rows[-1].id) if more and rows else None
-    return ResultsPage([_item(t) for t in rows], nxt)
-
-
-# How many of the newest matching rows a search first looks through (see _search_recent).
-SEARCH_WINDOW = 5000
-
-
-def _list_loads(entity):
-    return (joinedload(entity.field), joinedload(entity.area), joinedload(entity.agency))
-
-
-def _search_recent(conds: list, words: list[str], limit: int) -> list[Ticket] | None:
-    """A search page from the newest ``SEARCH_WINDOW`` published rows, or ``None``.
-
-    Words that are everywhere ("đèn đường") fool PostgreSQL's estimate for the trigram
-    index: it fetches every match (tens of thousands) to sort them. Reading the newest
-    rows in index order and filtering them costs a bounded few milliseconds and fills
-    the page for such words; rare words fall through to the trigram index, which is
-    fast exactly when matches are few.
-    """
-    recent = (select(Ticket).where(*conds)
-              .order_by(Ticket.published_at.desc(), Ticket.id.desc())
-              .limit(SEARCH_WINDOW).subquery())
-    window = aliased(Ticket, recent)
-    rows = db.session.scalars(
-        select(window).options(*_list_loads(window))
-        .where(*_word_conditions(window.public_search_text, words))
-        .order_by(window.published_at.desc(), window.id.desc()).limit(limit + 1)).all()
-    return list(rows) if len(rows) > limit else None
-
-
-def get_published(code_text: str | None) -> PublishedItem | None:
-    """One published result with its public photos and public timeline, or ``None``."""
-    code = codes.parse_code(code_text)
-    if code is None:
-        return None
-    ticket = db.session.scalar(
-        select(Ticket).options(joinedload(Ticket.field), joinedload(Ticket.area),
-                               joinedload(Ticket.agency))
-        .where(Ticket.code == code, Ticket.published_at.is_not(None)))
-    if ticket is None:
-        return None
-    photos = db.session.scalars(
-        select(Attachment.id).where(Attachment.ticket_id == ticket.id,
-                                    Attachment.public.is_(True),
-                                    Attachment.storage_key.is_not(None))
-        .order_by(Attachment.id)).all()
-    timeline = [
-        TimelineEntry(e.at, e.type, redact(e.note, hide_house_numbers=ticket.privacy_requested),
-                      e.to_status)
-        for e in public_timeline([ticket.id])[ticket.id]]
-    return _item(ticket, list(photos), timeline)
-
-
-def public_photo(code_text: str | None, attachment_id: int) -> Attachment | None:
-    """A photo of a published ticket that a moderator made public (an EXIF-free copy)."""
-    code = codes.parse_code(code_text)
-    if code is None:
-        return None
-    return db.session.scalar(
-        select(Attachment).join(Ticket, Ticket.id == Attachment.ticket_id)
-        .where(Ticket.code == code, Ticket.published_at.is_not(None),
-               Attachment.id == attachment_id, Attachment.public.is_(True),
-               Attachment.storage_key.is_not(None)))
-
-
-# --- duplicate hint ---------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class NearbyTicket:
-    code: str
-    status: str
-    received_at: datetime
-    summary: str | None        # only when the citizen agreed to publication, redacted
-    distance_m: int | None     # None when matched by commune
-    published: bool
-
-
-_EARTH_M = 6_371_000
-_OPEN_WITH_POINT_STATUSES = tuple(s.value for s in OPEN_STATUSES)
-
-
-def _distance_m(lat1, lon1, lat2, lon2) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * _EARTH_M * math.asin(math.sqrt(a))
-
-
-def nearby_open(field_code: str | None, *, lat: float | None = None, lon: float | None = None,
-                area_code: str | None = None, radius_m: int = 300, limit: int = 5) -> list[NearbyTicket]:
-    """Open tickets of the same field near a point (a lat/lon box), else in the same commune.
-
-    Nothing private leaves: the summary is shown only for tickets whose citizen agreed to
-    publication, and then redacted; otherwise only the code, status and date.
-    """
-    if not field_code:
-        return []
-    fid = db.session.scalar(select(Field.id).where(Field.code == field_code))
-    if fid is None:
-        return []
-    radius_m = max(50, min(int(radius_m), 2000))
-    query = select(Ticket).options(joinedload(Ticket.contact))
-    if lat is not None and lon is not None:
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise ValidationError("Toạ độ không hợp lệ.", code="invalid_location")
-        dlat = radius_m / 111_320
-        dlon = radius_m / (111_320 * max(math.cos(math.radians(lat)), 0.01))
-        # The same predicate as ix_tickets_open_point, so both databases use that index.
-        query = query.where(
-            Ticket.field_id == fid, sql_text(OPEN_WITH_POINT),
-            Ticket.lat.between(lat - dlat, lat + dlat), Ticket.lon.between(lon - dlon, lon + dlon))
-    elif area_code:
-        aid = db.session.scalar(select(Area.id).where(Area.code == area_code))
-        if aid is None:
-            return []
-        query = query.where(Ticket.field_id == fid, Ticket.area_id == aid,
-                            Ticket.status.in_(_OPEN_WITH_POINT_STATUSES))
-    else:
-        return []
-    rows = db.session.scalars(query.order_by(Ticket.received_at.desc(), Ticket.id.desc())
-                              .limit(50)).all()
-    found = []
-    for t in rows:
-        dist = _distance_m(lat, lon, t.lat, t.lon) if lat is not None and t.lat is not None else None
-        if dist is not None and dist > radius_m:
-            continue
-        summary = None
-        if t.consent_publish:
-            summary = t.public_summary if t.published_at else redact(
-                t.title, hide_house_numbers=True,
-                known_names=[t.contact.name] if t.contact and t.contact.name else ())
-        found.append(NearbyTicket(t.code, t.status, t.received_at, summary,
-                                  round(dist) if dist is not None else None,
-                                  t.published_at is not None))
-    found.sort(key=lambda n: (n.distance_m if n.distance_m is not None else 0))
-    return found[:limit]
 
 
 # --- choices for the public forms ---------------------------------------------------------

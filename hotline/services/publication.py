@@ -1,14 +1,22 @@
-"""Moderation of what is published: the queue, the automatic redaction, the manager's approval.
+"""Moderation of what is published: the queue, the automatic redaction, the manager's decision.
 
-A ticket whose result is out (answered, approved, closed) and whose citizen agreed
-to publication waits in the queue. ``prepare_publication`` proposes a redacted
-summary and result (:mod:`hotline.domain.redact`); a manager edits them and
-``approve_publication`` publishes — the original text stays internal. Photos are
-published only as re-encoded copies without EXIF (:func:`hotline.domain.photos.public_copy`).
+The policy (Decision 31/2021/QĐ-TTg Art. 46 and the province's practice): a ticket's
+content and result are published after redaction and moderation, the citizen's
+identity never is, and a citizen may ask on any channel not to be published
+(``consent_publish`` false — see :mod:`hotline.services.publication_choice`).
+Every ticket whose result is out (answered, approved, closed), from every channel,
+waits in the queue unless its citizen refused or a manager already decided.
+``prepare_publication`` proposes a redacted summary and result
+(:mod:`hotline.domain.redact`); a manager edits them and ``approve_publication``
+publishes — the original text stays internal — or ``withhold_publication`` decides
+not to publish (or takes a publication down) with a reason. Both decisions are
+ticket events and audit-log rows. Photos are published only as re-encoded copies
+without EXIF (:func:`hotline.domain.photos.public_copy`).
 """
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 from flask import current_app
@@ -26,6 +34,7 @@ from hotline.extensions import db
 from hotline.models import Attachment, Role, Ticket, User, utcnow
 from hotline.services import attachments as attachment_store
 from hotline.services import events
+from hotline.services.admin import audit
 
 # Statuses whose result is out and may be published (published + unpublished = taken down).
 PUBLISHABLE = frozenset({Status.ANSWERED, Status.APPROVED, Status.PUBLISHED, Status.CLOSED})
@@ -74,16 +83,34 @@ def review_marks(ticket: Ticket, value: str | None) -> list[Finding]:
                          hide_house_numbers=ticket.privacy_requested)
 
 
+# What is left of a redacted text once its placeholders ("[họ tên]") are taken out.
+_PLACEHOLDER = re.compile(r"\[[^\]]*\]")
+
+
+def readable(redacted: str, ticket: Ticket, what: str) -> str:
+    """``redacted``, or a plain sentence when nothing but personal data was in it (so a
+    report made only of a name and a phone number never publishes as an empty text)."""
+    words = [w for w in re.split(r"\W+", _PLACEHOLDER.sub(" ", redacted or "")) if len(w) > 1]
+    if len(words) >= 3:
+        return redacted
+    field = ticket.field.name if ticket.field is not None else "chưa phân loại"
+    where = f" tại {ticket.area.name}" if ticket.area is not None else ""
+    return (f"{what} thuộc lĩnh vực {field}{where}. Nội dung gốc chỉ gồm thông tin cá nhân "
+            "nên không được công khai.")
+
+
 def prepare_publication(ticket: Ticket) -> PublicationDraft:
     """The redacted summary and result to start from (a saved public text wins).
 
     Pure: nothing is written, so opening the moderation page changes no row.
     """
     names = _known_names(ticket)
-    summary = ticket.public_summary or redact(
-        _original_summary(ticket), known_names=names, hide_house_numbers=ticket.privacy_requested)
-    result = ticket.public_result or redact(
-        ticket.result or "", known_names=names, hide_house_numbers=ticket.privacy_requested)
+    summary = ticket.public_summary or readable(redact(
+        _original_summary(ticket), known_names=names, hide_house_numbers=ticket.privacy_requested),
+        ticket, "Phản ánh")
+    result = ticket.public_result or readable(redact(
+        ticket.result or "", known_names=names, hide_house_numbers=ticket.privacy_requested),
+        ticket, "Kết quả giải quyết phản ánh")
     photos = db.session.scalars(
         select(Attachment).where(Attachment.ticket_id == ticket.id,
                                  Attachment.storage_key.is_not(None),
@@ -150,12 +177,13 @@ def _publish_photos(ticket: Ticket, photo_ids: set[int]) -> list[int]:
 
 
 def approve_publication(actor: User, ticket: Ticket, summary: str | None, result: str | None,
-                        *, photo_ids=(), now=None) -> Ticket:
+                        *, photo_ids=(), now=None, ip: str | None = None) -> Ticket:
     """Publish ``ticket`` with the moderator's text (manager only).
 
     Sets ``published_at`` (kept on later edits, so the list order stays), moves the
     status to ``published`` when the lifecycle allows it (answered/approved), and
-    publishes EXIF-free copies of the chosen photos.
+    publishes EXIF-free copies of the chosen photos. A ticket a manager withheld may
+    be published by a later decision; one whose citizen refused, never.
     """
     _require_manager(actor)
     now = now or utcnow()
@@ -169,6 +197,8 @@ def approve_publication(actor: User, ticket: Ticket, summary: str | None, result
                               required=True)
     result = text.clean_text(result, max_length=max_len, field="kết quả công khai", required=True)
     first_time = ticket.published_at is None
+    was_withheld = ticket.publication_withheld_at is not None
+    ticket.publication_withheld_at = None
     ticket.public_summary = summary
     ticket.public_result = result
     ticket.public_search_text = text.fold(f"{ticket.code} {summary} {result}")
@@ -184,22 +214,51 @@ def approve_publication(actor: User, ticket: Ticket, summary: str | None, result
                   note="Kết quả giải quyết được công khai." if first_time
                   else "Nội dung công khai được chỉnh sửa.",
                   data={"photos": photos})
+    audit.record(audit.Actor(user=actor, ip=ip), "publish" if first_time else "publish_edit",
+                 "ticket", ticket.code, before={"withheld": was_withheld},
+                 after={"published": True, "photos": len(photos)})
     db.session.flush()
     return ticket
 
 
-def unpublish(actor: User, ticket: Ticket, reason: str | None) -> Ticket:
-    """Take a published result down (manager only); the text is kept for a later re-approval."""
-    _require_manager(actor)
-    reason = text.clean_text(reason, max_length=500, field="lý do", required=True)
-    if ticket.published_at is None:
-        raise ValidationError("Phiếu này chưa được công khai.", code="not_published")
+def take_down(ticket: Ticket) -> None:
+    """Remove every public trace of ``ticket`` at once: page, list, search, photos, Open311
+    text, map point and hint (they all read ``published_at`` and the listing conditions)."""
     ticket.published_at = None
     for copy in _public_copies(ticket):
         copy.public = False
-    events.record(ticket, "unpublished", actor=actor, note=f"Gỡ công khai: {reason}")
+
+
+def withhold_publication(actor: User, ticket: Ticket, reason: str | None, *, now=None,
+                         ip: str | None = None) -> Ticket:
+    """Decide not to publish ``ticket`` — or take its publication down — with a reason
+    (manager only, audited). The moderated text is kept for a later decision."""
+    _require_manager(actor)
+    reason = text.clean_text(reason, max_length=500, field="lý do", required=True)
+    now = now or utcnow()
+    was_published = ticket.published_at is not None
+    if ticket.publication_withheld_at is not None and not was_published:
+        raise ValidationError("Phiếu này đã được quyết định không công khai.",
+                              code="already_withheld")
+    take_down(ticket)
+    ticket.publication_withheld_at = now
+    events.record(ticket, "unpublished" if was_published else "publication_withheld",
+                  actor=actor, at=now,
+                  note=f"{'Gỡ công khai' if was_published else 'Không công khai'}: {reason}",
+                  data={"reason": reason})
+    audit.record(audit.Actor(user=actor, ip=ip), "unpublish" if was_published else "withhold",
+                 "ticket", ticket.code, before={"published": was_published},
+                 after={"withheld": True, "reason": reason})
     db.session.flush()
     return ticket
+
+
+def unpublish(actor: User, ticket: Ticket, reason: str | None, *, ip: str | None = None) -> Ticket:
+    """Take a published result down (manager only): a withholding of a published ticket."""
+    if ticket.published_at is None:
+        _require_manager(actor)
+        raise ValidationError("Phiếu này chưa được công khai.", code="not_published")
+    return withhold_publication(actor, ticket, reason, ip=ip)
 
 
 @dataclass(frozen=True)
@@ -211,12 +270,13 @@ class QueuePage:
 def publication_queue(actor: User, *, after_id: int | None = None, limit: int = 20) -> QueuePage:
     """Tickets waiting for a moderator, oldest first (keyset on id, which follows receipt).
 
-    Waiting = a result is out, the citizen agreed, nothing is published (or it was taken down).
+    Waiting = a result is out, from any channel, nothing is published, the citizen did
+    not refuse and no manager decided to withhold it.
     """
     _require_manager(actor)
     waiting = [s.value for s in PUBLISHABLE]
     conds = [Ticket.status.in_(waiting), Ticket.published_at.is_(None),
-             Ticket.consent_publish.is_(True)]
+             Ticket.consent_publish.is_(True), Ticket.publication_withheld_at.is_(None)]
     if after_id:
         conds.append(Ticket.id > after_id)
     rows = db.session.scalars(
@@ -248,5 +308,6 @@ def get_for_moderation(actor: User, code: str) -> Ticket:
 
 
 __all__ = ["PUBLISHABLE", "PublicationDraft", "QueuePage", "approve_publication",
-           "get_for_moderation", "prepare_publication", "publication_queue",
-           "recently_published", "residual_findings", "review_marks", "unpublish"]
+           "get_for_moderation", "prepare_publication", "publication_queue", "readable",
+           "recently_published", "residual_findings", "review_marks", "take_down", "unpublish",
+           "withhold_publication"]

@@ -298,5 +298,6 @@ def preview(code: str | None) -> Ticket | None:
                   channel=row.channel, status=Status.NEW.value,
                   title=msg.title or intake.title_from(msg.text or "…"),
                   field=field, area=area, lat=msg.lat, lon=msg.lon,
+                  consent_publish=msg.consent_publish,
                   privacy_requested=msg.privacy_requested, received_at=row.received_at,
                   updated_at=row.received_at, contact=Contact(phone=phone) if phone else None)

@@ -20,6 +20,7 @@ from hotline.config import local_zone
 from hotline.domain.errors import HotlineError
 from hotline.extensions import db
 from hotline.models import Agency, Area, Field, KbArticle, RoutingRule, Ticket, User, utcnow
+from hotline.services import lead_fallback
 from hotline.services.admin import areas, audit, kb, ops, org, rules, users
 from hotline.services.admin.audit import Actor
 from hotline.tx import commit
@@ -87,7 +88,8 @@ def home():
     ]
     recent = audit.entries(limit=10).rows
     return render_template("admin/home.html", counts=counts, steps=steps, recent=recent,
-                           depth=ops.queue_depth(current_app.config))
+                           depth=ops.queue_depth(current_app.config),
+                           leadless=lead_fallback.agencies_without_lead())
 
 
 # Agencies -------------------------------------------------------------------------------------

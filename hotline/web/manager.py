@@ -26,11 +26,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from hotline.auth import require_role
-from hotline.domain.errors import ValidationError
+from hotline.domain.errors import NotFound, PermissionDenied, TransitionError, ValidationError
 from hotline.domain.lifecycle import LABELS_VI
 from hotline.domain.messages import CHANNEL_LABELS_VI
 from hotline.extensions import db
 from hotline.models import Agency, Area, Field, utcnow
+from hotline.services import handling, lead_fallback
+from hotline.services.tickets import get_ticket_for
 from hotline.services.reports import (
     approvals,
     dashboard,
@@ -58,6 +60,7 @@ ENDPOINT_ROLES = {
     "manager.targets": ("manager",),
     "manager.approvals": ("manager",),
     "manager.decide_extension": ("manager",),
+    "manager.decide_result": ("manager",),
     "manager.quality": ("manager",),
     "manager.quality_review": ("manager",),
 }
@@ -226,9 +229,37 @@ def targets():
 def approvals_page():
     after = request.args.get("after", type=int)
     rows = approvals.pending_extensions(current_user, after_id=after)
+    results = lead_fallback.waiting_for_managers(
+        current_user, after_id=request.args.get("results_after", type=int))
+    leadless = lead_fallback.agencies_without_lead()
     commit()
     return render_template("manager/approvals.html", rows=rows, form=CsrfForm(),
-                           page_size=approvals.PAGE)
+                           page_size=approvals.PAGE, results=results, leadless=leadless)
+
+
+@bp.post("/approvals/results/<code>")
+def decide_result(code: str):
+    """A manager approves (or sends back) a result for an agency that has no active lead."""
+    form = CsrfForm()
+    if not form.validate_on_submit():
+        flash(_("Phiên làm việc đã hết hạn; vui lòng thử lại."), "error")
+        return redirect(url_for("manager.approvals"))
+    target = url_for("manager.approvals") + "#results"
+    try:
+        ticket = get_ticket_for(current_user, code, for_update=True)
+        if request.form.get("decision") == "approve":
+            handling.approve(current_user, ticket)
+            message = _("Đã duyệt kết quả phiếu %(code)s.", code=ticket.code)
+        else:
+            handling.send_back(current_user, ticket, reason=request.form.get("reason"))
+            message = _("Đã trả lại kết quả phiếu %(code)s.", code=ticket.code)
+    except (ValidationError, TransitionError, PermissionDenied, NotFound) as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(target)
+    commit()
+    flash(message, "success")
+    return redirect(target)
 
 
 @bp.post("/approvals/<int:event_id>")

@@ -1,7 +1,7 @@
-"""The manager's publication queue: redacted text to check and edit, then publish.
+"""The manager's publication queue: redacted text to check and edit, then publish or withhold.
 
-``/manager/publication`` lists results waiting for publication and the latest
-publications; each ticket's page shows the original (internal) beside the
+``/manager/publication`` lists results of every channel waiting for a decision and
+the latest publications; each ticket's page shows the original (internal) beside the
 automatically redacted proposal, what the detector still finds in it (marked in a
 preview of the text about to be published, with what merely looks suspicious), and
 the photos to publish as EXIF-free copies. Manager role only.
@@ -69,7 +69,7 @@ def ticket(code):
     photo_ids = [int(v) for v in request.form.getlist("photo") if v.isdigit()]
     try:
         publication.approve_publication(current_user, ticket, form.summary.data, form.result.data,
-                                        photo_ids=photo_ids)
+                                        photo_ids=photo_ids, ip=request.remote_addr)
     except ValidationError as exc:
         flash(exc.message, "error")
         return _render_ticket(ticket, form, 400)
@@ -80,18 +80,22 @@ def ticket(code):
 
 @bp.post("/<code>/unpublish")
 def unpublish(code):
+    """Withhold a ticket from publication, or take its publication down, with a reason."""
     ticket = publication.get_for_moderation(current_user, code)
     form = UnpublishForm()
     if not form.validate_on_submit():
-        flash(_("Nhập lý do gỡ công khai."), "error")
+        flash(_("Nhập lý do không công khai."), "error")
         return redirect(url_for("moderation.ticket", code=ticket.code))
+    was_published = ticket.published_at is not None
     try:
-        publication.unpublish(current_user, ticket, form.reason.data)
+        publication.withhold_publication(current_user, ticket, form.reason.data,
+                                         ip=request.remote_addr)
     except ValidationError as exc:
         flash(exc.message, "error")
         return redirect(url_for("moderation.ticket", code=ticket.code))
     commit()
-    flash(_("Đã gỡ công khai phiếu %(code)s.", code=ticket.code), "success")
+    flash(_("Đã gỡ công khai phiếu %(code)s.", code=ticket.code) if was_published
+          else _("Đã quyết định không công khai phiếu %(code)s.", code=ticket.code), "success")
     return redirect(url_for("moderation.queue"))
 
 

@@ -68,7 +68,8 @@ def home():
         area_id=common.parse_int(values.get("area_id")), address=values.get("address"),
         priority=values.get("priority") or None, answer=values.get("answer"),
         kb_article_id=common.parse_int(values.get("kb_article_id")),
-        agency_id=common.parse_int(values.get("agency_id")), reason=values.get("reason"))
+        agency_id=common.parse_int(values.get("agency_id")), reason=values.get("reason"),
+        refuse_publication=values.get("no_publish") in ("1", "y", "on"))
     try:
         result = calls.log_call(current_user, call)
         commit()

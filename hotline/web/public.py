@@ -10,6 +10,7 @@ browser session that was given the form.
 """
 from __future__ import annotations
 
+import math
 import uuid
 
 from flask import (
@@ -214,12 +215,14 @@ def _refused(errors: dict[str, list]):
 @bp.get("/submit/nearby")
 @limiter.limit("60 per minute", key_func=lambda: "nearby-ip:" + get_remote_address())
 def nearby():
-    """Open tickets of the same field near a point (or in the commune), for the duplicate hint."""
+    """Open tickets of the same field near a point (or in the commune), for the duplicate hint:
+    code, status, date, published summary and a distance bucket only (``nearby_hint``)."""
     def number(name):
         try:
-            return float(request.args[name]) if request.args.get(name) else None
+            value = float(request.args[name]) if request.args.get(name) else None
         except ValueError:
             return None
+        return value if value is not None and math.isfinite(value) else None
     try:
         found = public_service.nearby_open(request.args.get("field") or None,
                                            lat=number("lat"), lon=number("lon"),
@@ -229,7 +232,7 @@ def nearby():
     return jsonify(items=[{
         "code": n.code, "status": LABELS_VI[Status(n.status)],
         "received": localtime(n.received_at, "%d/%m/%Y"),
-        "summary": n.summary, "distance_m": n.distance_m,
+        "summary": n.summary, "distance": n.distance,
         "url": url_for("public.result", code=n.code) if n.published else None,
     } for n in found])
 

@@ -66,8 +66,10 @@ class SubmitForm(Form):
     phone = TelField(_l("Số điện thoại"), validators=[Optional(), Length(max=sub.PHONE_MAX)],
                      render_kw={"autocomplete": "tel"})
     email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=sub.EMAIL_MAX)])
-    consent_publish = BooleanField(
-        _l("Tôi đồng ý công khai nội dung và kết quả (đã ẩn thông tin cá nhân)"))
+    # The default is to publish, redacted (Decision 31/2021/QĐ-TTg Art. 46): one box refuses.
+    no_publish = BooleanField(
+        _l("Tôi không đồng ý công khai nội dung và kết quả (mặc định: công khai sau khi ẩn "
+           "họ tên, số điện thoại, địa chỉ của bạn)"))
     privacy_requested = BooleanField(_l("Không công khai số nhà, địa chỉ cụ thể"))
     # Honeypot: hidden from people by CSS and from screen readers; bots fill it in.
     website = StringField("Website", validators=[Optional()])
@@ -116,4 +118,4 @@ class ModerationForm(Form):
 
 
 class UnpublishForm(Form):
-    reason = StringField(_l("Lý do gỡ"), validators=[DataRequired(), Length(max=500)])
+    reason = StringField(_l("Lý do không công khai"), validators=[DataRequired(), Length(max=500)])

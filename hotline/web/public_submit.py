@@ -157,5 +157,5 @@ def read(form: MultiDict) -> Submission:
                       field_code=form.get("field_code") or None,
                       area_code=form.get("area_code") or None, address=address,
                       description=description, lat=lat, lon=lon, anonymous=anonymous, name=name,
-                      phone=phone, email=email, consent_publish=flag("consent_publish"),
+                      phone=phone, email=email, consent_publish=not flag("no_publish"),
                       privacy_requested=flag("privacy_requested"))

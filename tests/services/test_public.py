@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from hotline.domain.errors import PermissionDenied, ValidationError
 from hotline.domain.messages import ContactHandle, IncomingAttachment
 from hotline.extensions import db
-from hotline.models import Attachment, Field, OutboxMessage, Ticket, TicketEvent, utcnow
-from hotline.services import events, public, satisfaction
+from hotline.models import (AuditLog, Attachment, Field, OutboxMessage, Ticket, TicketEvent,
+                            utcnow)
+from hotline.services import events, public, public_results, satisfaction
 from tests.factories import MONDAY_9AM
 from tests.photos import image_bytes
 
@@ -269,13 +270,26 @@ def test_photos_are_published_as_copies_without_exif(receive, manager, app):
         public.approve_publication(manager, ticket, "a b c", "d e f", photo_ids=[999999])
 
 
-def test_unpublish(ticket, manager):
+def test_unpublish_withholds_with_an_audited_reason(ticket, manager):
     give_result(ticket)
     _publish(manager, ticket)
     public.unpublish(manager, ticket, "Người dân đề nghị gỡ")
     db.session.commit()
     assert ticket.published_at is None and public.get_published(ticket.code) is None
-    assert [t.code for t in public.publication_queue(manager).tickets] == [ticket.code]
+    assert ticket.publication_withheld_at is not None
+    # A decision was made: the ticket leaves the queue, and the decision is audited.
+    assert public.publication_queue(manager).tickets == []
+    rows = db.session.scalars(select(AuditLog).where(AuditLog.entity == "ticket")
+                              .order_by(AuditLog.id)).all()
+    assert [r.action for r in rows] == ["publish", "unpublish"]
+    assert rows[-1].after["reason"] == "Người dân đề nghị gỡ" and rows[-1].actor_id == manager.id
+    with pytest.raises(ValidationError):
+        public.unpublish(manager, ticket, "lần hai")
+    with pytest.raises(ValidationError):
+        public.withhold_publication(manager, ticket, "  ")
+    # A later decision may publish it again.
+    _publish(manager, ticket)
+    assert ticket.publication_withheld_at is None and public.get_published(ticket.code)
 
 
 # --- published results ----------------------------------------------------------------------------------
@@ -341,24 +355,27 @@ def test_unpublished_ticket_is_not_public(ticket):
 
 # --- duplicate hint ---------------------------------------------------------------------------------------
 
-def test_nearby_open_tickets_of_the_same_field(receive):
-    near = receive(force_new=True, external_id="n1", lat=11.5349, lon=106.8823, consent_publish=True,
+def test_nearby_open_tickets_of_the_same_field(receive, manager):
+    near = receive(force_new=True, external_id="n1", lat=11.5349, lon=106.8823,
                    text="Đèn đường hỏng, liên hệ anh Hùng 0987654321")
-    receive(force_new=True, external_id="n2", lat=11.5352, lon=106.8826)                     # ~45 m, no consent
+    refused = receive(force_new=True, external_id="n2", lat=11.5352, lon=106.8826,
+                      consent_publish=False)                                   # ~45 m, refused
     receive(force_new=True, external_id="far", lat=11.60, lon=106.90)                        # kilometres away
     receive(force_new=True, external_id="other", lat=11.5349, lon=106.8823, field_code="GT")  # another field
     done = receive(force_new=True, external_id="done", lat=11.5349, lon=106.8823)
     give_result(db.session.get(Ticket, done.ticket_id))                       # not open any more
     found = public.nearby_open("CS", lat=11.5350, lon=106.8824)
-    assert found[0].code == near.code and len(found) == 2
-    assert found[0].summary and "0987654321" not in found[0].summary and "Hùng" not in found[0].summary
-    assert found[1].summary is None                       # without consent: code and status only
-    assert all(f.distance_m < 100 for f in found)
+    assert [f.code for f in found] == [near.code]       # the refused one never shows
+    assert refused.code not in {f.code for f in public.nearby_open("CS", area_code="25435")}
+    # Not published: code, status and date only, never the citizen's words.
+    assert found[0].summary is None and found[0].distance == "dưới 100 m"
     by_commune = public.nearby_open("CS", area_code="25435")
-    assert {f.code for f in by_commune} >= {near.code}
+    assert {f.code for f in by_commune} >= {near.code} and by_commune[0].distance is None
     assert public.nearby_open(None, lat=11.5, lon=106.8) == []
     with pytest.raises(ValidationError):
         public.nearby_open("CS", lat=123.0, lon=106.8)
+    with pytest.raises(ValidationError):
+        public.nearby_open("CS", lat=float("nan"), lon=106.8)
 
 
 def test_follow_up_command(ticket, runner):
@@ -373,7 +390,7 @@ def test_search_pages_through_the_recent_window_and_beyond(receive, manager, mon
     lamps = {_published(receive, manager, n).code for n in range(6)}
     for n in range(3):  # newer results that do not match push matches out of the window
         _published(receive, manager, 10 + n, text="Rác thải ùn ứ ở chợ.", result="Đã thu gom.")
-    monkeypatch.setattr(public, "SEARCH_WINDOW", 4)
+    monkeypatch.setattr(public_results, "SEARCH_WINDOW", 4)
     seen, cursor = [], None
     while True:
         page = public.list_published(public.ResultFilters(q="den duong"), cursor=cursor, limit=2)

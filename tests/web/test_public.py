@@ -1,6 +1,7 @@
 """Public pages through the app: the web form, status lookup and its limits, results, moderation."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -25,8 +26,7 @@ def form_data(**kw):
     data = {"submission_id": "a" * 32, "kind": "phan_anh", "field_code": "CS",
             "area_code": "25435", "address": "Trước chợ Tân Bình",
             "description": "Ba bóng đèn đường trước chợ Tân Bình bị hỏng từ tuần trước.",
-            "name": "Nguyễn Thị Lan", "phone": "0912 345 678", "email": "",
-            "consent_publish": "y"}
+            "name": "Nguyễn Thị Lan", "phone": "0912 345 678", "email": ""}
     data.update(kw)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -388,11 +388,13 @@ def test_unpublished_ticket_has_no_public_page(client, filed):
 
 def test_nearby_hint_json(client, org, receive):
     receive(force_new=True, external_id="n1", lat=11.5349, lon=106.8823, consent_publish=True,
-            text="Đèn đường hỏng, gọi chị Mai 0987 654 321")
+            title="Chị Mai 0987 654 321 báo đèn hỏng", text="Đèn đường hỏng, gọi chị Mai 0987 654 321")
     data = client.get("/submit/nearby?field=CS&lat=11.5350&lon=106.8824").get_json()
     assert len(data["items"]) == 1
     item = data["items"][0]
-    assert item["distance_m"] < 50 and "0987" not in (item["summary"] or "")
-    assert "Mai" not in item["summary"] and item["url"] is None
+    assert set(item) == {"code", "status", "received", "summary", "distance", "url"}
+    assert item["distance"] == "dưới 100 m" and item["summary"] is None and item["url"] is None
+    assert "Mai" not in json.dumps(data, ensure_ascii=False)
+    assert client.get("/submit/nearby?field=CS&lat=nan&lon=inf").get_json() == {"items": []}
     assert client.get("/submit/nearby?field=CS&lat=abc&lon=1").get_json() == {"items": []}
     assert client.get("/submit/nearby").get_json() == {"items": []}

@@ -71,7 +71,7 @@
     items.forEach(function (it) {
       var li = document.createElement("li");
       var head = it.code + " · " + it.status + " · " + it.received +
-        (it.distance_m !== null ? " · cách khoảng " + it.distance_m + " m" : "");
+        (it.distance ? " · cách " + it.distance : "");
       if (it.url) {
         var a = document.createElement("a");
         a.href = it.url; a.textContent = head; li.appendChild(a);
