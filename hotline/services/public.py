@@ -83,6 +83,7 @@ class StatusView:
     resolved_at: datetime | None
     result: str | None
     published: bool
+    consent_publish: bool
     timeline: list[TimelineEntry]
     rating: int | None
     can_rate: bool
@@ -183,6 +184,7 @@ def status_view(ticket: Ticket) -> StatusView:
         # The owner reads the agency's full answer; the public reads the redacted one.
         result=ticket.result if done else None,
         published=ticket.published_at is not None,
+        consent_publish=bool(ticket.consent_publish),
         timeline=owner_timeline([ticket.id])[ticket.id],
         rating=ticket.rating,
         can_rate=rateable,

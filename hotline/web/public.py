@@ -35,12 +35,13 @@ from hotline.domain.messages import Channel, ContactHandle, IncomingAttachment, 
 from hotline.domain.photos import EXTENSIONS, inspect_photo
 from hotline.extensions import db, limiter
 from hotline.models import Ticket, utcnow
-from hotline.services import events, staging
+from hotline.services import events, publication_choice, staging
 from hotline.services import public as public_service
 from hotline.tx import commit
 from hotline.web import files
 from hotline.web import public_submit as submission
 from hotline.web.filters import localtime
+from hotline.web.forms import Form
 from hotline.web.public_forms import RatingForm, ResultsFilterForm, StatusForm, SubmitForm, choices
 
 bp = Blueprint("public", __name__)
@@ -306,6 +307,23 @@ def rate(code, token):
     else:
         message = _("Cảm ơn bạn đã đánh giá kết quả giải quyết.")
     flash(message, "success")
+    return redirect(url_for("public.status_link", code=ticket.code, token=ticket.status_token))
+
+
+@bp.post("/status/<code>/<token>/no-publish")
+@lookup_limited
+def refuse_publication(code, token):
+    """The citizen, proven by the secret link, asks not to be published (any channel)."""
+    ticket = public_service.ticket_by_token(code, token)
+    if ticket is None:
+        return _private(make_response(render_template(
+            "public/status_form.html", form=StatusForm(formdata=None), not_found=_(NOT_FOUND)),
+            404))
+    if not Form().validate_on_submit():  # the CSRF token only
+        flash(_("Phiên làm việc đã hết hạn; vui lòng thử lại."), "error")
+    elif publication_choice.refuse(ticket, via="status_page"):
+        commit()
+        flash(_("Đã ghi nhận: phiếu của bạn sẽ không được công khai."), "success")
     return redirect(url_for("public.status_link", code=ticket.code, token=ticket.status_token))
 
 

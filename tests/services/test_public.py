@@ -200,7 +200,8 @@ def test_publication_needs_consent_and_a_result(ticket, receive, manager):
     with pytest.raises(ValidationError) as exc:
         public.approve_publication(manager, ticket, "Nội dung", "Kết quả")
     assert exc.value.code == "not_publishable"
-    other = give_result(db.session.get(Ticket, receive(force_new=True, external_id="nc").ticket_id))
+    other = give_result(db.session.get(Ticket, receive(force_new=True, external_id="nc",
+                                                       consent_publish=False).ticket_id))
     with pytest.raises(ValidationError) as exc:
         public.approve_publication(manager, other, "Nội dung", "Kết quả")
     assert exc.value.code == "no_consent"
@@ -210,10 +211,11 @@ def test_publication_needs_consent_and_a_result(ticket, receive, manager):
     assert ticket.published_at is None
 
 
-def test_queue_lists_results_waiting_with_consent(ticket, receive, manager):
+def test_queue_lists_results_waiting_unless_refused(ticket, receive, manager):
     waiting = give_result(ticket)
-    give_result(db.session.get(Ticket, receive(force_new=True, external_id="nc").ticket_id))  # no consent
-    receive(force_new=True, external_id="open", consent_publish=True)                          # no result yet
+    give_result(db.session.get(Ticket, receive(force_new=True, external_id="nc",
+                                               consent_publish=False).ticket_id))  # refused
+    receive(force_new=True, external_id="open")                                    # no result yet
     page = public.publication_queue(manager)
     assert [t.code for t in page.tickets] == [waiting.code]
 
