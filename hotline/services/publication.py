@@ -39,6 +39,9 @@ from hotline.services.admin import audit
 # Statuses whose result is out and may be published (published + unpublished = taken down).
 PUBLISHABLE = frozenset({Status.ANSWERED, Status.APPROVED, Status.PUBLISHED, Status.CLOSED})
 PUBLIC_COPY_PREFIX = "public-"
+# A house number in a report is most often the citizen's home ("nhà tôi ở số 27…") or the
+# neighbour they report: the public reads the street and the alley, never the house.
+HIDE_HOUSE_NUMBERS = True
 _IMAGE_TYPES = tuple(ALLOWED_FORMATS.values())
 
 
@@ -73,7 +76,7 @@ def _original_summary(ticket: Ticket) -> str:
 def residual_findings(ticket: Ticket, value: str | None) -> list[Finding]:
     """Personal data the detector still finds in a (possibly edited) text."""
     return find_personal_data(value or "", known_names=_known_names(ticket),
-                              hide_house_numbers=ticket.privacy_requested)
+                              hide_house_numbers=HIDE_HOUSE_NUMBERS)
 
 
 def review_marks(ticket: Ticket, value: str | None) -> list[Finding]:
@@ -106,10 +109,10 @@ def prepare_publication(ticket: Ticket) -> PublicationDraft:
     """
     names = _known_names(ticket)
     summary = ticket.public_summary or readable(redact(
-        _original_summary(ticket), known_names=names, hide_house_numbers=ticket.privacy_requested),
+        _original_summary(ticket), known_names=names, hide_house_numbers=HIDE_HOUSE_NUMBERS),
         ticket, "Phản ánh")
     result = ticket.public_result or readable(redact(
-        ticket.result or "", known_names=names, hide_house_numbers=ticket.privacy_requested),
+        ticket.result or "", known_names=names, hide_house_numbers=HIDE_HOUSE_NUMBERS),
         ticket, "Kết quả giải quyết phản ánh")
     photos = db.session.scalars(
         select(Attachment).where(Attachment.ticket_id == ticket.id,
