@@ -46,11 +46,14 @@ def welcome_text(channel: str) -> str:
         lines.append("Tra cứu tình trạng: gửi /status <mã phiếu>, ví dụ /status PA-26-7K3M9Q.")
     else:
         lines.append(f"Tra cứu tình trạng: {_lookup_url()}")
+    lines.append("Nội dung và kết quả được công khai sau khi ẩn thông tin cá nhân; nếu không "
+                 "muốn công khai, nhắn: KHONG CONG KHAI <mã phiếu>.")
     return "\n".join(lines)
 
 
 def help_text(channel: str) -> str:
     """The answer to a command the bot does not know."""
     return ("Các lệnh: /start — giới thiệu; /status <mã phiếu> — tra cứu tình trạng phiếu; "
-            "/rate <mã phiếu> <1-5> [nhận xét] — đánh giá kết quả. "
+            "/rate <mã phiếu> <1-5> [nhận xét] — đánh giá kết quả; "
+            "KHONG CONG KHAI <mã phiếu> — không công khai phiếu. "
             "Để gửi phản ánh, chỉ cần nhắn nội dung (kèm ảnh, vị trí nếu có).")

@@ -135,3 +135,10 @@ def test_email_citizen_refuses_by_replying_or_in_the_first_mail(app, org):
                                        msg_id="<m3@example.vn>"))
     assert other.created and not db.session.get(Ticket, other.ticket_id).consent_publish
     assert "không được công khai" in outbox("ack")[-1].payload["text"]
+
+
+def test_greeting_and_help_say_how_to_refuse(app):
+    from hotline.services import chat_replies
+    for channel in ("telegram", "zalo", "facebook"):
+        assert "KHONG CONG KHAI <mã phiếu>" in chat_replies.welcome_text(channel)
+    assert "KHONG CONG KHAI <mã phiếu>" in chat_replies.help_text("telegram")
