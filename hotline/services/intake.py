@@ -274,20 +274,12 @@ def _ledger(clean: _Clean, ledger: InboundMessage | None, ticket: Ticket) -> Non
 
 
 def _refusal(msg: IncomingMessage, clean: _Clean, contact: Contact | None) -> Ticket | None:
-    """A chat or e-mail citizen's «KHONG CONG KHAI» about one of their tickets: recorded on
-    that ticket (and confirmed to them) instead of becoming a report; ``None`` otherwise."""
-    if contact is None or clean.channel not in publication_choice.REPLY_CHANNELS:
+    """A chat or e-mail «KHONG CONG KHAI» about one of the contact's tickets, recorded there."""
+    if contact is None:
         return None
-    code = publication_choice.parse_command(clean.description or clean.title)
-    if code is None:
-        return None
-    ticket = publication_choice.ticket_to_refuse(contact, clean.channel.value,
-                                                 code or msg.thread_code)
-    if ticket is None:
-        return None  # nothing of theirs to refuse: kept as a report (that refuses publication)
-    publication_choice.refuse(ticket, via=clean.channel.value, now=clean.received_at)
-    publication_choice.confirm(ticket, key=f"refusal:{clean.channel.value}:{clean.external_id}")
-    return ticket
+    return publication_choice.refusal_message(
+        contact, clean.channel, clean.description or clean.title, thread_code=msg.thread_code,
+        key=f"refusal:{clean.channel.value}:{clean.external_id}", at=clean.received_at)
 
 
 def new_code(kind: Kind, received_at: datetime) -> str:

@@ -75,6 +75,25 @@ def ticket_to_refuse(contact: Contact, channel: str, code: str | None) -> Ticket
         .order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(1))
 
 
+def refusal_message(contact: Contact, channel: Channel, message: str | None, *,
+                    thread_code: str | None, key: str, at: datetime) -> Ticket | None:
+    """Intake's check of a chat or e-mail message: when it is the command about one of the
+    contact's tickets, record the refusal there, confirm it, and return that ticket (the
+    message is then no report); ``None`` otherwise — with no ticket of theirs to refuse,
+    the message stays a report (and ``mentions_refusal`` keeps it unpublished)."""
+    if channel not in REPLY_CHANNELS:
+        return None
+    code = parse_command(message)
+    if code is None:
+        return None
+    ticket = ticket_to_refuse(contact, channel.value, code or thread_code)
+    if ticket is None:
+        return None
+    refuse(ticket, via=channel.value, now=at)
+    confirm(ticket, key=key)
+    return ticket
+
+
 def confirm(ticket: Ticket, *, key: str) -> None:
     """Tell the citizen their refusal is recorded (through the outbox)."""
     outbox.queue_message(ticket, "publication_refused",
