@@ -128,3 +128,16 @@ def test_taking_down_removes_every_public_trace_at_once(client, handled, manager
     assert item["lat"] is None and item["long"] is None and item["address"] is None
     assert item["media_url"] is None and item["notes"] == []
     _assert_clean(_public_texts(client, handled.code))
+
+
+def test_a_report_of_only_personal_data_publishes_a_readable_sentence(client, receive, manager):
+    r = receive(force_new=True, external_id="only-pii", text="Nguyễn Văn Tám 0912 345 678")
+    t = db.session.get(Ticket, r.ticket_id)
+    give_result(t, result="Nguyễn Văn Tám, 0912 345 678.")
+    draft = public.prepare_publication(t)
+    assert draft.summary.startswith("Phản ánh thuộc lĩnh vực Chiếu sáng đô thị tại Phường Tân Bình")
+    assert draft.result.startswith("Kết quả giải quyết phản ánh thuộc lĩnh vực")
+    public.approve_publication(manager, t, draft.summary, draft.result)
+    db.session.commit()
+    page = client.get(f"/results/{t.code}").get_data(as_text=True)
+    assert "Chiếu sáng đô thị" in page and "Tám" not in page and "0912" not in page
