@@ -70,8 +70,9 @@ PEOPLE = {
     "refused": dict(name="Đỗ Khắc Tài", phone="0916 333 450", email="tai.do@gmail.com",
                     cccd="082188667788", plate="93M-444.55", address="số 7 đường Trần Phú"),
 }
-STAFF_PREFIXES = ("/operator", "/agency", "/manager", "/admin", "/privacy", "/login", "/logout",
-                  "/static", "/bulk", "/account")
+# Everything a stranger can reach is fetched (staff pages answer with the sign-in page);
+# only the static assets are skipped.
+SKIP_PREFIXES = ("/static/",)
 
 
 def report(p: dict) -> str:
@@ -345,7 +346,7 @@ def _local(url: str, base: str) -> str | None:
     if not url.startswith("/") or url.startswith("//"):
         return None
     path = urlsplit(url).path
-    if path.startswith(STAFF_PREFIXES):
+    if path.startswith(SKIP_PREFIXES):
         return None
     return url.split("#", 1)[0]
 
