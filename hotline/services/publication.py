@@ -83,7 +83,7 @@ def review_marks(ticket: Ticket, value: str | None) -> list[Finding]:
     """What to highlight for the moderator: personal data still found, and what only looks
     suspicious (kind ``suspicious``: long digit runs, name-like capitalised words, links)."""
     return _review_marks(value or "", known_names=_known_names(ticket),
-                         hide_house_numbers=ticket.privacy_requested)
+                         hide_house_numbers=HIDE_HOUSE_NUMBERS)
 
 
 # What is left of a redacted text once its placeholders ("[họ tên]") are taken out.

@@ -6,13 +6,13 @@ Existing tickets keep their ``consent_publish`` as recorded: citizens who were n
 told about the new default are not published without having been asked.
 
 Revision ID: 0013_publication
-Revises: 0013_area_trees
+Revises: 0014_api_key_scopes
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_publication"
-down_revision = "0013_area_trees"
+down_revision = "0014_api_key_scopes"
 branch_labels = None
 depends_on = None
 
