@@ -5,13 +5,13 @@ published (or takes it down), with the reason in its events and the audit log.
 Existing tickets keep their ``consent_publish`` as recorded: citizens who were never
 told about the new default are not published without having been asked.
 
-Revision ID: 0013_publication
+Revision ID: 0015_publication
 Revises: 0014_api_key_scopes
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_publication"
+revision = "0015_publication"
 down_revision = "0014_api_key_scopes"
 branch_labels = None
 depends_on = None
