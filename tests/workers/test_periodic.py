@@ -3,11 +3,16 @@ system cron), each job taken by one runner at a time through the ``periodic_jobs
 its last run shown on /admin/system. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hotline.extensions import db
 from hotline.models import PeriodicJob, Ticket, utcnow
@@ -77,12 +82,16 @@ def test_a_held_lease_keeps_other_runners_out_until_it_expires(app):
 
 
 def periodic_timeout(app, name):
-    from datetime import timedelta
     return timedelta(seconds=periodic.schedule_by_name(app)[name]["job_timeout"] + 1)
 
 
 def test_concurrent_runners_run_a_due_job_exactly_once(app, org):
     """Eight processes' threads wake at the same moment: one of them runs the scan."""
+    db.session.commit()
+    # The job's row exists and its last run is an interval old: the race is on the UPDATE.
+    assert periodic.run_job("sla_scan", runner="in-process", due_only=True) == "ran"
+    db.session.execute(update(PeriodicJob).where(PeriodicJob.name == "sla_scan")
+                       .values(last_started_at=utcnow() - timedelta(hours=1)))
     db.session.commit()
     outcomes: list[str] = []
     barrier = threading.Barrier(8)
@@ -194,3 +203,23 @@ def test_system_page_shows_each_jobs_last_run(app, org, admin_client):
     assert page.count(">xong<") == len(JOBS) - 1 and ">lỗi<" in page  # the digest failed
     english = admin_client.get("/admin/system?lang=en").get_data(as_text=True)
     assert "Periodic jobs" in english and "SLA scan" in english
+
+
+def test_two_processes_started_together_run_each_due_job_once(app, org):
+    """Two gunicorn workers, or a crontab line beside a web process: separate processes on
+    the same database, each running what is due; every job runs in exactly one of them."""
+    db.session.commit()
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], SECRET_KEY="test-secret",
+               HOTLINE_ENV="development", PYTHONUNBUFFERED="1")
+    root = Path(__file__).resolve().parents[2]
+    runs = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "hotline", "periodic-jobs"],
+                             cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             text=True) for _ in range(2)]
+    outputs = [proc.communicate(timeout=300)[0] for proc in runs]
+    assert [proc.returncode for proc in runs] == [0, 0], outputs
+    outcomes = [dict(line.split() for line in out.splitlines() if line.strip())
+                for out in outputs]
+    for name in JOBS:
+        assert sorted(o[name] for o in outcomes) == ["ran", "skipped"], (name, outputs)
+    assert {r.last_runner for r in rows().values()} == {"cron"}
