@@ -144,9 +144,14 @@ class Ticket(db.Model):
         Index("ix_tickets_field_area", "field_id", "area_id"),
         # A reorganisation finds the tickets of a former unit without a scan.
         Index("ix_tickets_area", "area_id"),
-        # The public map: published points by time, aggregated on a grid without the heap.
-        Index("ix_tickets_published_point", "published_at", "lat", "lon", "field_id",
+        # The public map: published points in a bounding box, aggregated on a grid by an
+        # index-only scan (the filters ride along).
+        Index("ix_tickets_map_points", "lat", "lon",
+              postgresql_include=["published_at", "field_id"],
               postgresql_where=text(MAPPED), sqlite_where=text(MAPPED)),
+        # The staff hot-spot map: a period's tickets by ward, open and overdue, index-only.
+        Index("ix_tickets_hotspots", "received_at",
+              postgresql_include=["area_id", "current_area_id", "status", "due_at", "agency_id"]),
         Index("ix_tickets_published", "published_at", "id",
               postgresql_where=text("published_at IS NOT NULL"),
               sqlite_where=text("published_at IS NOT NULL")),
