@@ -147,7 +147,8 @@ class Ticket(db.Model):
         # The public map: published points in a bounding box, aggregated on a grid by an
         # index-only scan (the filters ride along).
         Index("ix_tickets_map_points", "lat", "lon",
-              postgresql_include=["published_at", "field_id"],
+              postgresql_include=["published_at", "field_id", "consent_publish",
+                                  "publication_withheld_at"],
               postgresql_where=text(MAPPED), sqlite_where=text(MAPPED)),
         # The staff hot-spot map: a period's tickets by ward, open and overdue, index-only.
         Index("ix_tickets_hotspots", "received_at",

@@ -18,9 +18,10 @@ from hotline.domain.lifecycle import OPEN_STATUSES
 from hotline.extensions import db
 from hotline.models import Area, Field, Ticket
 from hotline.services import lookups
-from hotline.services import public as public_results
+from hotline.services import public_results
+from hotline.services.public_projection import COORD_DIGITS
 
-PUBLIC_DIGITS = 3          # ~100 m
+PUBLIC_DIGITS = COORD_DIGITS  # ~100 m, as everywhere the public sees a point
 MIN_ZOOM, MAX_ZOOM = 5, 18
 CELLS_ACROSS = 6           # a cluster cell is about a sixth of a 256-px tile
 MAX_SPAN_DEG = 12.0        # a bounding box larger than Vietnam is refused

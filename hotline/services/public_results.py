@@ -99,6 +99,12 @@ def _filter_conditions(filters: ResultFilters) -> list:
     return conds
 
 
+def published_conditions(filters: ResultFilters = ResultFilters()) -> list:
+    """SQL: published, listed tickets matching ``filters`` (the public map reads these)."""
+    return _filter_conditions(filters) + _word_conditions(Ticket.public_search_text,
+                                                          search_words(filters.q))
+
+
 def _word_conditions(column, words: list[str]) -> list:
     return [column.like(f"%{_like_escape(w)}%", escape="\\") for w in words]
 

@@ -20,7 +20,7 @@ from hotline.domain.errors import ValidationError
 from hotline.extensions import db, limiter
 from hotline.models import Field, utcnow
 from hotline.services import area_geo, maps
-from hotline.services import public as public_results
+from hotline.services import public_results
 from hotline.services.admin.audit import Actor
 from hotline.tx import commit
 

@@ -16,7 +16,8 @@ def _published(n: int, lat: float, lon: float) -> Ticket:
     result = intake.receive(IncomingMessage(
         channel="web", external_id=f"b{n}", received_at=utcnow() - timedelta(days=3),
         text="Rác thải tồn đọng ven đường nhiều ngày.", field_code="MT", area_code="25195",
-        lat=lat, lon=lon, contact=ContactHandle(phone=f"09123451{n:02d}"), force_new=True))
+        lat=lat, lon=lon, contact=ContactHandle(phone=f"09123451{n:02d}"), force_new=True,
+        consent_publish=True))
     ticket = db.session.get(Ticket, result.ticket_id)
     ticket.published_at = utcnow() - timedelta(days=1)
     ticket.public_summary, ticket.public_result = "Rác thải ven đường.", "Đã thu gom."

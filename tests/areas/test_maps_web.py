@@ -18,7 +18,8 @@ def _ticket(n: int, lat: float, lon: float, *, published: bool, area: str = "251
     result = intake.receive(IncomingMessage(
         channel="web", external_id=f"m{n}", received_at=received or utcnow() - timedelta(days=2),
         text="Rác thải tồn đọng ven đường nhiều ngày.", field_code="MT", area_code=area,
-        lat=lat, lon=lon, contact=ContactHandle(phone=f"09123450{n:02d}"), force_new=True))
+        lat=lat, lon=lon, contact=ContactHandle(phone=f"09123450{n:02d}"), force_new=True,
+        consent_publish=published))
     ticket = db.session.get(Ticket, result.ticket_id)
     if published:  # what moderation leaves behind: a published, redacted summary
         ticket.published_at = utcnow() - timedelta(days=1)
@@ -43,11 +44,15 @@ def test_public_clusters_only_published_and_rounded(tree, client):
     a = _ticket(1, ward.lat + 0.00012, ward.lon + 0.00049, published=True)
     _ticket(2, ward.lat + 0.0011, ward.lon + 0.0009, published=True)
     _ticket(3, ward.lat + 0.0005, ward.lon, published=False)
+    refused = _ticket(5, ward.lat + 0.0004, ward.lon, published=True)
+    refused.consent_publish = False  # the citizen said no: never on a public surface
+    db.session.commit()
     far = tree.areas["25217"]
     _ticket(4, far.lat, far.lon, published=True, area="25217")
     bbox = f"{ward.lat - 1},{ward.lon - 1},{ward.lat + 1},{ward.lon + 1}"
     wide = client.get("/map/clusters", query_string={"bbox": bbox, "zoom": 9}).get_json()
-    assert sorted(c["count"] for c in wide["clusters"]) == [1, 2]  # the unpublished one is not there
+    # Neither the unpublished one nor the one whose citizen refused publication is there.
+    assert sorted(c["count"] for c in wide["clusters"]) == [1, 2]
     close = client.get("/map/clusters", query_string={"bbox": bbox, "zoom": 18}).get_json()
     singles = [c for c in close["clusters"] if c["count"] == 1]
     assert len(singles) == 3 and a.code in {c["code"] for c in singles}

@@ -1,14 +1,14 @@
 """Map indexes measured at a million tickets: the public clusters read published points by
 bounding box (lat, lon first, index-only), the hot spots a period's tickets by ward.
 
-Revision ID: 0015_map_indexes
-Revises: 0014_api_key_scopes
+Revision ID: 0016_map_indexes
+Revises: 0015_publication
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0015_map_indexes"
-down_revision = "0014_api_key_scopes"
+revision = "0016_map_indexes"
+down_revision = "0015_publication"
 branch_labels = None
 depends_on = None
 
@@ -19,7 +19,8 @@ def upgrade():
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.drop_index("ix_tickets_published_point")
         batch_op.create_index("ix_tickets_map_points", ["lat", "lon"], unique=False,
-                              postgresql_include=["published_at", "field_id"],
+                              postgresql_include=["published_at", "field_id",
+                                                  "consent_publish", "publication_withheld_at"],
                               postgresql_where=MAPPED, sqlite_where=MAPPED)
         batch_op.create_index("ix_tickets_hotspots", ["received_at"], unique=False,
                               postgresql_include=["area_id", "current_area_id", "status",
