@@ -92,8 +92,7 @@ def measure_at(app, size: int, repeat: int, results: list[Measurement], explains
     bench("GET /map/wards.geojson", get("/map/wards.geojson"))
     bench("GET /api/areas/at", get("/api/areas/at", lat=11.52, lon=106.9))
     with app.app_context():
-        from hotline.services import maps
-        from hotline.services import public_results
+        from hotline.services import maps, public_results
         sql = _cluster_sql(maps, public_results)
         plan = db.session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql)).scalars().all()
         explains[f"clusters_zoom11@{size}"] = plan

@@ -17,8 +17,7 @@ from hotline.domain.errors import ValidationError
 from hotline.domain.lifecycle import OPEN_STATUSES
 from hotline.extensions import db
 from hotline.models import Area, Field, Ticket
-from hotline.services import lookups
-from hotline.services import public_results
+from hotline.services import lookups, public_results
 from hotline.services.public_projection import COORD_DIGITS
 
 PUBLIC_DIGITS = COORD_DIGITS  # ~100 m, as everywhere the public sees a point

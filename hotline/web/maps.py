@@ -19,8 +19,7 @@ from hotline.config import local_zone
 from hotline.domain.errors import ValidationError
 from hotline.extensions import db, limiter
 from hotline.models import Field, utcnow
-from hotline.services import area_geo, maps
-from hotline.services import public_results
+from hotline.services import area_geo, maps, public_results
 from hotline.services.admin.audit import Actor
 from hotline.tx import commit
 
