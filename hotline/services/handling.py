@@ -118,6 +118,8 @@ def available_actions(actor: User, ticket: Ticket,
     out: set[str] = set()
     if actor.role == Role.OPERATOR:
         out.add("note")
+        if ticket.consent_publish:
+            out.add("no_publish")  # the citizen calls to refuse publication
         if status in (Status.NEW, Status.RETURNED):
             out |= {"classify", "answer", "merge", "reject", "forward"}
         elif status in (Status.ASSIGNED, Status.REOPENED):

@@ -19,7 +19,7 @@ from hotline.domain.errors import TransitionError, ValidationError
 from hotline.domain.lifecycle import KIND_LABELS_VI, LABELS_VI, Status
 from hotline.extensions import db
 from hotline.models import Area
-from hotline.services import address_areas, calls, handling, kb, tickets
+from hotline.services import address_areas, calls, handling, kb, publication_choice, tickets
 from hotline.tx import commit
 from hotline.web import staff_common as common
 from hotline.web.filters import localtime
@@ -274,8 +274,16 @@ def _cohandler(t, v):
     return _("Đã mời %(a)s phối hợp.", a=row.agency.name)
 
 
+def _no_publish(t, v):
+    # A citizen who calls back to refuse publication: recorded on the line, taken down at once.
+    if not publication_choice.refuse(t, via="phone"):
+        return _("Người dân đã từ chối công khai phiếu này trước đó.")
+    return _("Đã ghi nhận: người dân không đồng ý công khai phiếu này.")
+
+
 ACTIONS = {"forward": _forward, "answer": _answer, "merge": _merge, "reject": _reject,
-           "classify": _classify, "note": _note, "cohandler_add": _cohandler}
+           "classify": _classify, "note": _note, "cohandler_add": _cohandler,
+           "no_publish": _no_publish}
 
 
 @bp.post("/tickets/<code>/<action>")

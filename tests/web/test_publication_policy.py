@@ -136,3 +136,21 @@ def test_with_an_active_lead_managers_do_not_approve(client, staff, org, receive
     client.post("/logout")
     login(client, staff.admin)
     assert 'id="leadless-warning"' not in client.get("/admin/").get_data(as_text=True)
+
+
+def test_operator_records_a_refusal_when_the_citizen_calls_back(client, staff, org, receive):
+    r = receive(force_new=True, external_id="callback")
+    t = db.session.get(Ticket, r.ticket_id)
+    give_result(t)
+    draft = public.prepare_publication(t)
+    public.approve_publication(staff.manager, t, draft.summary, draft.result)
+    db.session.commit()
+    login(client, staff.operator)
+    page = client.get(f"/operator/tickets/{t.code}").get_data(as_text=True)
+    assert "Ghi nhận không công khai" in page
+    resp = client.post(f"/operator/tickets/{t.code}/no_publish")
+    assert resp.status_code == 303
+    assert not ticket(t.id).consent_publish and ticket(t.id).published_at is None
+    assert client.get(f"/results/{t.code}").status_code == 404
+    assert "Ghi nhận không công khai" not in client.get(
+        f"/operator/tickets/{t.code}").get_data(as_text=True)
