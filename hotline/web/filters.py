@@ -5,8 +5,10 @@ from datetime import datetime
 
 from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale, gettext, refresh
+from markupsafe import Markup
 
 from hotline.config import local_time
+from hotline.domain import bidi
 from hotline.domain.lifecycle import KIND_LABELS_VI, LABELS_VI, Kind, Status
 from hotline.domain.messages import CHANNEL_LABELS_VI, Channel
 from hotline.models import ROLE_LABELS_VI, Role
@@ -61,7 +63,20 @@ def current_lang() -> str:
     return locale.language if locale is not None else "vi"
 
 
+def _finalize(value):
+    """Every ``{{ … }}`` of every template: format characters (bidi overrides, zero-width
+    spaces) are shown as markers. Markup too: form widgets put citizen text in textareas
+    (the moderation form's proposal is published as it is saved), and a marker holds no
+    HTML syntax to break."""
+    if isinstance(value, str):
+        shown = bidi.neutralise(value)
+        if shown is not value:
+            return Markup(shown) if isinstance(value, Markup) else shown
+    return value
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.finalize = _finalize
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(_label(LABELS_VI, Status), "status_label")
     app.add_template_filter(_label(KIND_LABELS_VI, Kind), "kind_label")
