@@ -69,7 +69,8 @@ def _init_extensions(app: Flask) -> None:
                               {"socket_connect_timeout": 1, "socket_timeout": 1})
     limiter.init_app(app)
     login_manager.init_app(app)
-    import hotline.auth  # noqa: F401 - the user loader
+    import hotline.auth  # the user loader
+    hotline.auth.init_app(app)
     import hotline.models  # noqa: F401 - register the tables on the metadata
 
     from workers import periodic, queue

@@ -41,6 +41,10 @@ def _fail(exc: HotlineError) -> None:
 def seed_demo(tickets: int, seed: int) -> None:
     """Load a realistic demo province: agencies, areas, fields, rules, users, tickets."""
     from hotline.services import demo
+    try:
+        demo.refuse_in_production()  # before anything is read or written
+    except HotlineError as exc:
+        _fail(exc)
     if demo.already_seeded():
         click.echo("Demo data is already loaded; nothing to do.")
         return

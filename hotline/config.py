@@ -47,6 +47,12 @@ ENV_VARS = {
     # Maps: a tile server of the province's own (none: boundaries and centroids only).
     "HOTLINE_MAP_TILE_URL": "MAP_TILE_URL",
     "HOTLINE_MAP_TILE_ATTRIBUTION": "MAP_TILE_ATTRIBUTION",
+    # Staff sessions and sign-in throttling (hotline/services/sessions.py, web/login_limits.py).
+    "HOTLINE_SESSION_IDLE_MINUTES": "SESSION_IDLE_MINUTES",
+    "HOTLINE_SESSION_MAX_HOURS": "SESSION_MAX_HOURS",
+    "LOGIN_LIMIT_PER_IP": "LOGIN_LIMIT_PER_IP",
+    "LOGIN_LIMIT_PER_ACCOUNT": "LOGIN_LIMIT_PER_ACCOUNT",
+    "LOGIN_LIMIT_PER_CLIENT_ACCOUNT": "LOGIN_LIMIT_PER_CLIENT_ACCOUNT",
     # Citizen channels (channels/*; docs/channels.md). A channel without its secrets is disabled.
     **{name: name for name in (
         "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL",
@@ -124,6 +130,17 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # "https://tiles.example.gov.vn/{z}/{x}/{y}.png": its origin joins the CSP's img-src.
         "MAP_TILE_URL": None,
         "MAP_TILE_ATTRIBUTION": "",
+        # Staff sessions end after this long without a request (shared office machines: a
+        # forgotten console should not stay open over lunch), and this long after sign-in
+        # whatever happens (one working day and its overtime).
+        "SESSION_IDLE_MINUTES": 30,
+        "SESSION_MAX_HOURS": 12,
+        # Failed sign-ins only. A client that signed in to the account before (its device
+        # cookie) has its own counters, so no one else's failures can lock the owner out; one
+        # address guessing one account is stopped long before the account-wide limit.
+        "LOGIN_LIMIT_PER_CLIENT_ACCOUNT": "5 per minute;15 per hour",
+        "LOGIN_LIMIT_PER_ACCOUNT": "50 per hour",
+        "LOGIN_LIMIT_PER_IP": "30 per minute;300 per day",
         # Working hours of state agencies, local time.
         "WORK_SHIFTS": "07:30-11:30,13:00-17:00",
         # The PBX's call-event webhook answers 401 until a shared secret is set (docs/pbx.md).
@@ -194,7 +211,7 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
     for key in ("SATISFACTION_REOPEN_DAYS", "SATISFACTION_FOLLOWUP_DAYS"):
         if key in out:
             out[key] = int(out[key])
-    for key in ("RETENTION_DAYS", "MAX_UPLOAD_MB"):
+    for key in ("RETENTION_DAYS", "MAX_UPLOAD_MB", "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS"):
         if key in out:
             out[key] = int(out[key])
     if "MAX_UPLOAD_MB" in out:

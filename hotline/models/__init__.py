@@ -9,7 +9,8 @@ from hotline.models.report import (ExportLog, QualityReview, ReportMeta, ReportT
                                    ReportWorkDay, StatsRefresh, TicketDailyStats)
 from hotline.models.ticket import Attachment, Contact, InboundMessage, Ticket, TicketEvent
 from hotline.models.user import (AGENCY_ROLES, API_SCOPE_LABELS_VI, PRIVACY_ROLES,  # noqa: I001
-                                  ROLE_LABELS_VI, ApiKey, ApiScope, Role, User)
+                                  ROLE_LABELS_VI, ApiKey, ApiScope, Role, StaffSession,
+                                  User)
 from hotline.models.handling import CallEvent, TicketCohandler  # noqa: E402 - after Ticket
 from hotline.models.audit import AuditLog, TicketAnonymisation  # noqa: E402 - after Ticket
 import hotline.models.publication  # noqa: E402,F401 - indexes of the public pages
@@ -19,7 +20,7 @@ __all__ = [
     "AuditLog", "TicketAnonymisation",
     "ChannelToken",
     "Contact", "Field", "InboundMessage", "KbArticle", "OutboxMessage", "PeriodicJob", "Role", "RoutingRule",
-    "SlaPolicy", "Ticket", "TicketEvent", "User", "UTCDateTime", "utcnow",
+    "SlaPolicy", "StaffSession", "Ticket", "TicketEvent", "User", "UTCDateTime", "utcnow",
     "ExportLog", "QualityReview", "ReportMeta", "ReportTarget", "ReportWorkDay", "StatsRefresh",
     "TicketDailyStats",
     "CallEvent", "TicketCohandler",

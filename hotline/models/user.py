@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.extensions import db
@@ -48,6 +48,10 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A known password (the demo's, or one an administrator reset and handed over): every
+    # staff page leads to the password change until the owner picks their own.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
 
     agency: Mapped[Agency | None] = relationship()
 
@@ -67,6 +71,19 @@ API_SCOPE_LABELS_VI = {
     ApiScope.OPEN311_WRITE: "Open311: gửi phản ánh",
     ApiScope.IOC_READ: "IOC: đọc số liệu tổng hợp",
 }
+
+
+class StaffSession(db.Model):
+    """One signed-in browser of a staff user. Deleting the row signs that browser out.
+
+    The cookie holds a random token; only its SHA-256 is stored, so a copy of the table
+    cannot be turned into sessions.
+    """
+
+    __tablename__ = "staff_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ApiKey(db.Model):

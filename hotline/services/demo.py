@@ -27,12 +27,13 @@ from datetime import datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import func, select, update
 
 from hotline.config import local_zone
 from hotline.domain import lifecycle, text
 from hotline.domain import sla as sla_domain
-from hotline.domain.errors import ValidationError
+from hotline.domain.errors import PermissionDenied, ValidationError
 from hotline.domain.lifecycle import Kind, Status
 from hotline.domain.messages import Channel, ContactHandle, IncomingMessage
 from hotline.domain.redact import redact
@@ -1064,6 +1065,14 @@ class DemoSummary:
 # --- Seeding ----------------------------------------------------------------------------------
 
 
+def refuse_in_production() -> None:
+    """The demo creates an administrator whose password is published: never in production."""
+    if current_app.config.get("HOTLINE_ENV") == "production":
+        raise PermissionDenied("Không nạp dữ liệu mẫu khi HOTLINE_ENV=production: dữ liệu mẫu "
+                               "tạo tài khoản quản trị có mật khẩu công khai.",
+                               code="production")
+
+
 def already_seeded() -> bool:
     """Whether the organisation exists already (any agency at all)."""
     return db.session.scalar(select(Agency.id).limit(1)) is not None
@@ -1073,6 +1082,7 @@ def seed(*, tickets: int = 500, seed: int = 1022,
          progress: Callable[[str], None] | None = None) -> DemoSummary:
     """Load the demo province and ``tickets`` tickets; flushes, the caller commits."""
     say = progress or (lambda _line: None)
+    refuse_in_production()
     if already_seeded():
         raise ValidationError("Dữ liệu mẫu đã có (đã có cơ quan).", code="already_seeded")
     started = time.perf_counter()
@@ -1168,9 +1178,11 @@ def _seed_users(say) -> list[DemoAccount]:
     out = []
     for username, role, full_name, agency_code, extension in USERS:
         password = demo_password(username)
+        # The password is published in the README: it has to be replaced at first sign-in.
         accounts.create_user(username=username, password=password, role=role, full_name=full_name,
                              agency_code=agency_code, email=f"{username}@{EMAIL_DOMAIN}",
-                             phone_extension=extension)
+                             phone_extension=extension, enforce_strength=False,
+                             must_change_password=True)
         out.append(DemoAccount(username, str(role), full_name, agency_code, password))
     say(f"Users: {len(out)}")
     return out

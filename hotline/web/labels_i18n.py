@@ -54,8 +54,7 @@ ERROR_MESSAGES = (
     N_("Không tìm thấy trang hoặc phiếu bạn yêu cầu."), N_("Thao tác không được hỗ trợ."),
     N_("Tệp tải lên quá lớn."), N_("Bạn thao tác quá nhanh. Vui lòng thử lại sau ít phút."),
     N_("Hệ thống gặp lỗi. Vui lòng thử lại sau."),
-    N_("Quá nhiều lần thử. Vui lòng đợi một phút."),
-    N_("Quá nhiều lần thử cho tài khoản này. Vui lòng đợi một phút."),
+    N_("Quá nhiều lần đăng nhập sai. Vui lòng đợi ít phút rồi thử lại."),
     N_("Bạn đã tra cứu sai quá nhiều lần. Vui lòng thử lại sau ít phút."),
     N_("Bạn đã gửi nhiều phản ánh trong thời gian ngắn. "
        "Vui lòng thử lại sau ít phút hoặc gọi 1022."),
@@ -63,6 +62,8 @@ ERROR_MESSAGES = (
 
 # hotline.auth: Flask-Login's login_message (translated through its localize_callback)
 LOGIN_MESSAGES = (N_("Vui lòng đăng nhập để tiếp tục."),)
+
+# hotline.web.auth_views.login_limits.TOO_MANY is in ERROR_MESSAGES above.
 
 # hotline.services.reports: indicators.TREND_LABELS / MET_LABELS, periods.KIND_LABELS_VI,
 # overdue.KINDS and the groupings, quality.VERDICTS (manager templates write _(label))

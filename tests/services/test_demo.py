@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from hotline.domain import text
+from hotline.domain.errors import PermissionDenied
 from hotline.extensions import db
 from hotline.models import (Agency, Area, Field, KbArticle, OutboxMessage, Role, RoutingRule,
                             Ticket, TicketEvent, User, utcnow)
@@ -175,3 +176,22 @@ def test_cli_seeds_once(runner):
     assert again.exit_code == 0, again.output
     assert "nothing to do" in again.output
     assert db.session.scalar(select(func.count()).select_from(Ticket)) == 50
+
+
+def test_cli_refuses_to_seed_in_production(app, runner):
+    app.config["HOTLINE_ENV"] = "production"
+    result = runner.invoke(args=["seed-demo", "--tickets", "5"])
+    assert result.exit_code != 0
+    assert "HOTLINE_ENV=production" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Agency)) == 0
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+    with pytest.raises(PermissionDenied):
+        demo.seed(tickets=0)
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_demo_accounts_must_change_their_published_password(app):
+    demo.seed(tickets=0)
+    db.session.commit()
+    users = list(db.session.scalars(select(User)))
+    assert users and all(u.must_change_password for u in users)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from hotline.domain.errors import NotFound, PermissionDenied, ValidationError
 from hotline.extensions import db
 from hotline.models import AGENCY_ROLES, Agency, ApiKey, Role, User, utcnow
-from hotline.services import accounts
+from hotline.services import accounts, sessions
 from hotline.services.admin.audit import Actor, changes, record, snapshot
 
 FIELDS = ("username", "full_name", "email", "role", "agency_id", "phone_extension", "active")
@@ -84,22 +84,26 @@ def update(actor: Actor, user_id: int, *, full_name: str, role: str, agency_id: 
 
 
 def set_active(actor: Actor, user_id: int, active: bool) -> User:
-    """Deactivate (sign-in refused, sessions end at the next request) or reactivate."""
+    """Deactivate (sign-in refused, every session ended) or reactivate (starting afresh:
+    no session from before the deactivation comes back)."""
     user = get(user_id)
     if actor.user is not None and actor.user.id == user.id and not active:
         raise PermissionDenied("Không thể tự khoá tài khoản của chính mình.")
     if user.active != active:
         user.active = active
+        sessions.end_all(user)
         record(actor, "activate" if active else "deactivate", "user", user.id,
                before={"active": not active}, after={"active": active})
     return user
 
 
 def reset_password(actor: Actor, user_id: int) -> str:
-    """Give the account a fresh random password and return it (shown once)."""
+    """Give the account a fresh random password and return it (shown once). Every session of
+    the account ends, and the owner must choose their own password at the next sign-in (the
+    administrator knows this one)."""
     user = get(user_id)
     password = secrets.token_urlsafe(12)
-    accounts.set_password(user, password)
+    accounts.set_password(user, password, must_change=True)
     record(actor, "reset_password", "user", user.id, after={"password": "(đã đặt lại)"})
     return password
 
