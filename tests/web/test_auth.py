@@ -253,3 +253,14 @@ def test_a_known_password_must_be_changed_before_any_staff_page(client, make_use
     db.session.refresh(user)
     assert not user.must_change_password
     assert client.get("/operator/").status_code == 200
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True,
+                                         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"}])
+def test_sign_in_and_its_limits_work_with_redis_away(app, client, make_user, app_config):
+    """Nothing listens on port 1: the app's limiter counts in memory meanwhile."""
+    make_user("manager", username="lanhdao")
+    codes = [login(client, "lanhdao", "guess-guess-guess", environ_base=ATTACKER).status_code
+             for _ in range(6)]
+    assert codes == [401] * 5 + [429]
+    assert login(app.test_client(), "lanhdao", environ_base=OFFICE).status_code == 302
