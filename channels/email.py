@@ -2,21 +2,30 @@
 
 Parsing uses the standard library (``email`` with ``policy.default``): RFC 2047 subjects
 in Vietnamese, text or HTML-only bodies (HTML becomes text through ``html.parser``),
-attachments, the Message-ID as the idempotency key. A reply threads into its ticket
-through the code in the subject (``[PA-26-…]``) or an In-Reply-To/References id of
-the form ``<ticket-CODE…@domain>`` that our own mail carries; mail with neither opens
-a new ticket. Auto-replies and bounces are dropped, so an out-of-office answer to our
-acknowledgement never opens a ticket (and never loops).
+attachments, the Message-ID as the idempotency key.
+
+Threading cannot be hijacked by a forged ``From:``. A mail joins a ticket only
+
+* by an In-Reply-To/References id that is the Message-ID of a mail we sent for that
+  ticket: ``<ticket-CODE.TOKEN@domain>``, TOKEN an HMAC of the outbox key under
+  ``SECRET_KEY``, checked against the ticket's outbox (only its recipient can know it), or
+* by the ticket's code in the subject or the body (``[PA-26-…]``) — and then only when
+  the sender is that ticket's citizen, since codes are public on the results pages.
+
+Anything else, a mail from the address of a citizen with an open ticket included, opens
+a new ticket; staff merge duplicates. Auto-replies and bounces are dropped, so an
+out-of-office answer to our acknowledgement never opens a ticket (and never loops).
 
 The receivers (SMTP server, IMAP poller) are in ``channels.mail_inbound``.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import smtplib
 import ssl
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
@@ -24,6 +33,8 @@ from email.parser import BytesParser
 from email.utils import format_datetime, parseaddr
 from html.parser import HTMLParser
 from typing import ClassVar
+
+from flask import current_app
 
 from channels.base import (
     ChannelAdapter,
@@ -43,13 +54,15 @@ from hotline.domain.messages import (
     IncomingMessage,
     IntakeResult,
 )
-from hotline.services import intake
+from hotline.services import intake, outbox
 from hotline.services.attachments import MAX_BYTES
 from hotline.services.intake import MAX_ATTACHMENTS
 
 SMTP_TIMEOUT = 30
-_REF_RE = re.compile(r"<ticket-((?:PA|KN|HD)-\d{2}-[0-9A-Z]{6})(?:\.[^@>\s]*)?@[^>\s]+>",
-                     re.IGNORECASE)
+# Our Message-IDs: <ticket-CODE.TOKEN@domain> (see mail_token).
+_OUR_ID_RE = re.compile(r"<ticket-((?:PA|KN|HD)-\d{2}-[0-9A-Z]{6})\.([0-9a-f]{20,64})@[^>\s]+>",
+                        re.IGNORECASE)
+MAX_REFERENCES = 20  # ids of a References header looked at (the newest ones)
 _PREFIX_RE = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|sv|tl|tr|ct|trả lời|chuyển tiếp)\s*:\s*)+",
                         re.IGNORECASE)
 _ATTRIBUTION_RE = re.compile(r"^\s*(on .+ wrote:|vào .+ đã viết:|-+\s*original message\s*-+)\s*$",
@@ -169,13 +182,34 @@ def _attachments(msg: EmailMessage) -> tuple[list[IncomingAttachment], list[str]
     return files, skipped
 
 
-def reference_code(msg: EmailMessage) -> str | None:
-    """The ticket code named by an In-Reply-To/References id of our own mail."""
+def mail_token(secret: str | None, key: str) -> str:
+    """The unguessable part of the Message-ID of the outbox message ``key``: the same for a
+    retried send (receivers deduplicate), impossible to forge without ``SECRET_KEY``."""
+    return hmac.new(str(secret or "").encode(), key.encode(), hashlib.sha256).hexdigest()[:20]
+
+
+Verifier = Callable[[str, str, str], bool]
+
+
+def sent_by_us(secret: str | None) -> Verifier:
+    """Whether ``message_id`` (of ticket ``code``, with ``token``) is a mail we wrote for it:
+    a Message-ID recorded when it was sent, or one its outbox key signs."""
+    def verify(code: str, token: str, message_id: str) -> bool:
+        return any(provider_id == message_id or hmac.compare_digest(mail_token(secret, key),
+                                                                    token.lower())
+                   for key, provider_id in outbox.mail_sent_for(code))
+    return verify
+
+
+def reply_to_code(msg: EmailMessage, verify: Verifier) -> str | None:
+    """The ticket whose mail (one of ours, ``verify`` says) this message answers."""
+    ids = []
     for header in ("In-Reply-To", "References"):
-        for match in _REF_RE.finditer(str(msg.get(header, ""))):
-            code = codes.parse_code(match.group(1))
-            if code:
-                return code
+        ids += list(_OUR_ID_RE.finditer(str(msg.get(header, ""))))[-MAX_REFERENCES:]
+    for match in ids:
+        code = codes.parse_code(match.group(1))
+        if code and verify(code, match.group(2), match.group(0)):
+            return code
     return None
 
 
@@ -196,9 +230,13 @@ def external_id(msg: EmailMessage, raw: bytes) -> str:
     return message_id
 
 
-def parse_email(raw: bytes, *, received_at: datetime,
-                own_addresses: Iterable[str] = ()) -> IncomingMessage | None:
-    """The message intake should receive, or ``None`` for mail to drop (auto-replies, loops)."""
+def parse_email(raw: bytes, *, received_at: datetime, own_addresses: Iterable[str] = (),
+                verify: Verifier | None = None) -> IncomingMessage | None:
+    """The message intake should receive, or ``None`` for mail to drop (auto-replies, loops).
+
+    ``verify`` recognises our own Message-IDs (``sent_by_us``); without it references are
+    not followed.
+    """
     msg: EmailMessage = BytesParser(policy=policy.default).parsebytes(raw)
     if is_automatic(msg):
         return None
@@ -206,9 +244,10 @@ def parse_email(raw: bytes, *, received_at: datetime,
     if address and address.lower() in {a.lower() for a in own_addresses}:
         return None
     subject = str(msg.get("Subject", "") or "").strip()
-    thread_code = codes.find_code(subject) or reference_code(msg)
     text = body_text(msg)
-    if thread_code and text:
+    replied = reply_to_code(msg, verify) if verify else None
+    thread_code = codes.find_code(subject) or codes.find_code(text)
+    if (thread_code or replied) and text:
         text = strip_quoted(text)
     files, skipped = _attachments(msg)
     if skipped:
@@ -218,9 +257,9 @@ def parse_email(raw: bytes, *, received_at: datetime,
         channel=Channel.EMAIL, external_id=external_id(msg, raw), received_at=received_at,
         text=text or None, title=clean_subject(subject) or None,
         contact=ContactHandle(name=name, email=address), attachments=tuple(files),
-        thread_code=thread_code,
+        thread_code=thread_code, reply_to_code=replied,
         # Mail threads explicitly (code or references); a fresh mail is a fresh report.
-        force_new=thread_code is None,
+        force_new=thread_code is None and replied is None,
     )
 
 
@@ -231,7 +270,8 @@ def ingest(raw: bytes, *, received_at: datetime | None = None,
     Raises ``ValidationError`` for mail intake refuses (the caller rolls back and bounces).
     """
     msg = parse_email(raw, received_at=received_at or datetime.now(UTC),
-                      own_addresses=own_addresses)
+                      own_addresses=own_addresses,
+                      verify=sent_by_us(current_app.config.get("SECRET_KEY")))
     if msg is None:
         return None
     result = intake.receive(msg)
@@ -261,7 +301,7 @@ class EmailAdapter(ChannelAdapter):
         subject = message.subject or "Tổng đài 1022"
         if code and code not in subject:
             subject = f"[{code}] {subject}"
-        token = hashlib.sha256(message.key.encode()).hexdigest()[:20]
+        token = mail_token(self.config.get("SECRET_KEY"), message.key)
         mail = EmailMessage(policy=policy.SMTP)
         mail["From"] = mail_from
         mail["To"] = message.recipient

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -161,7 +160,7 @@ def _parse_event(event: Any) -> Item | None:
         raise BadPayload("message.mid is missing")
     mid = str(message["mid"])
     common = dict(channel=Channel.FACEBOOK, external_id=mid,
-                  received_at=datetime.fromtimestamp(timestamp / 1000, UTC),
+                  received_at=webhooks.platform_time(timestamp, per_second=1000),
                   contact=ContactHandle(facebook_psid=psid))
     files: list[IncomingAttachment] = []
     attachments = message.get("attachments") or []

@@ -161,6 +161,10 @@ def parse_update(data: dict[str, Any]) -> list[Item]:
     try:
         if not isinstance(raw, dict):
             raise TypeError("message is not an object")
+        # The Bot API's "date" (seconds): an insane one is replaced by the receive time
+        # before the library turns it into a datetime (where it would overflow).
+        if "date" in raw:
+            raw = {**raw, "date": int(webhooks.platform_time(raw["date"]).timestamp())}
         msg = Message.de_json(raw, bot=None)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise BadPayload(f"not a Telegram Update: {exc!r}") from exc

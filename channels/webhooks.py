@@ -11,13 +11,16 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, jsonify, request
 
 from hotline import tx
+from hotline.domain import text
 from hotline.domain.errors import ValidationError
 from hotline.domain.messages import IncomingMessage, IntakeResult
 from hotline.extensions import csrf, db
@@ -28,6 +31,9 @@ log = logging.getLogger(__name__)
 # Webhook bodies are small JSON documents; anything bigger is not from the platform.
 MAX_BODY_BYTES = 1024 * 1024
 CHAT_CHANNELS = ("telegram", "zalo", "facebook")
+# The oldest event time taken as real, and how far ahead of our clock a platform's may be.
+EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
 
 
 class BadPayload(Exception):
@@ -120,14 +126,43 @@ def raw_body() -> bytes:
 
 
 def parse_json(raw: bytes) -> dict[str, Any]:
-    """The body as a JSON object, or ``BadPayload``."""
+    """The body as a JSON object, or ``BadPayload``.
+
+    NUL is dropped and a lone surrogate (a ``"\\ud800"`` escape: valid JSON, not storable)
+    becomes U+FFFD: the message is signed and acknowledged, so it is kept, minus what no
+    column can hold, rather than staged in a form that could never become a ticket.
+    """
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = text.scrub_data(json.loads(raw.decode("utf-8")))
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadPayload(f"body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise BadPayload("body must be a JSON object")
     return data
+
+
+def platform_time(value: Any, *, per_second: int = 1, now: datetime | None = None) -> datetime:
+    """When the platform says an event happened (``value`` in 1/``per_second`` seconds since
+    the epoch: 1000 for Facebook's and Zalo's milliseconds), as UTC.
+
+    A time that is not a finite number, is before ``EARLIEST_EVENT`` or more than
+    ``FUTURE_SLACK`` ahead of our clock is not a real one (a platform sends its own clock):
+    the event is kept with the time we received it, and the oddity is logged. Refusing it
+    would lose a signed message the citizen sent; trusting it would start the SLA clock in
+    another century.
+    """
+    now = now or datetime.now(UTC)
+    seconds = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            seconds = value / per_second
+        except OverflowError:  # an integer of hundreds of digits
+            seconds = None
+    if seconds is not None and math.isfinite(seconds) \
+            and EARLIEST_EVENT.timestamp() <= seconds <= (now + FUTURE_SLACK).timestamp():
+        return datetime.fromtimestamp(seconds, UTC)
+    log.warning("event time %.40r is not a sane timestamp: using the receive time", value)
+    return now
 
 
 # -- storing --------------------------------------------------------------------------------

@@ -181,7 +181,7 @@ def parse_event(data: dict[str, Any]) -> list[Item]:
     if not isinstance(message, dict) or not message.get("msg_id"):
         raise BadPayload("message.msg_id is missing")
     common = dict(channel=Channel.ZALO, external_id=str(message["msg_id"]),
-                  received_at=datetime.fromtimestamp(int(timestamp) / 1000, UTC),
+                  received_at=webhooks.platform_time(int(timestamp), per_second=1000),
                   contact=ContactHandle(zalo_user_id=sender))
     attachments = message.get("attachments") or []
     if not isinstance(attachments, list) or not all(isinstance(a, dict) for a in attachments):

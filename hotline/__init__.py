@@ -79,7 +79,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from hotline.web import auth_views, errors, health
+    from hotline.web import auth_views, errors, health, hygiene
+
+    hygiene.init_app(app)  # first: its int converter must exist before any rule is added
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth_views.bp)

@@ -8,7 +8,7 @@ and lets a job run intake on it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -77,6 +77,9 @@ class IncomingMessage:
     priority: str | None = None
     attachments: tuple[IncomingAttachment, ...] = ()
     thread_code: str | None = None   # a ticket code the citizen referred to (e-mail subject)
+    # The ticket whose mail this one answers, proven by a Message-ID only we could have made
+    # (In-Reply-To/References): it joins that ticket whoever the sender claims to be.
+    reply_to_code: str | None = None
     # The citizen's say on publication: published (redacted) unless they refuse.
     consent_publish: bool = True
     privacy_requested: bool = False
@@ -137,3 +140,25 @@ def from_payload(data: dict[str, Any]) -> IncomingMessage:
                            remote_ref=a.get("remote_ref"))
         for a in data.get("attachments") or ())
     return IncomingMessage(**values)
+
+
+def storable(msg: IncomingMessage) -> IncomingMessage:
+    """``msg`` with every string scrubbed of NUL and lone surrogates (``text.scrub``).
+
+    Intake and staging call it first, so no channel can stage a message that a database
+    cannot hold (it would fail on every retry of the drain).
+    """
+    from hotline.domain.text import has_unstorable, scrub
+
+    def bad(obj) -> bool:
+        return any(isinstance(v, str) and has_unstorable(v)
+                   for v in (getattr(obj, f.name) for f in fields(obj)))
+
+    def clean(obj):
+        return replace(obj, **{f.name: scrub(v) for f in fields(obj)
+                               if isinstance(v := getattr(obj, f.name), str)})
+
+    if not (bad(msg) or bad(msg.contact) or any(bad(a) for a in msg.attachments)):
+        return msg
+    return replace(clean(msg), contact=clean(msg.contact),
+                   attachments=tuple(clean(a) for a in msg.attachments))

@@ -16,8 +16,15 @@ from hotline.domain.errors import ValidationError
 
 ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
-# A phone photo is 12–50 megapixels; anything far beyond that is a decompression bomb.
-MAX_PIXELS = 80_000_000
+# The largest photo a phone takes is 50 megapixels (8160 × 6144 sensors); a few bytes of
+# PNG can declare far more (8940² px in 310 KB would decode to 240 MB), so the limit is
+# read from the header before a pixel is decoded. JPEG decodes at reduced size (DCT
+# scaling, ``Image.draft``), so a 50 MP JPEG costs a few MB; PNG and WebP cannot, and a
+# phone makes them only as screenshots, so they stop at 16 MP (a tablet screen is 6).
+MAX_PIXELS = 8192 * 6144
+MAX_FULL_DECODE_PIXELS = 16_000_000
+# Every Pillow decode in the process refuses beyond twice this (DecompressionBombError).
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 PUBLIC_MAX_SIDE = 1600
 _GPS_IFD = 0x8825
 
@@ -52,12 +59,13 @@ def inspect_photo(data: bytes, *, filename: str = "ảnh", max_bytes: int | None
                 if fmt not in ALLOWED_FORMATS:
                     raise ValidationError(
                         f"Tệp {filename} không phải ảnh JPEG, PNG hoặc WebP.", code="bad_image")
-                if width * height > MAX_PIXELS:
-                    raise ValidationError(f"Ảnh {filename} có kích thước quá lớn.",
-                                          code="bad_image")
+                check_size(fmt, width, height, filename)
                 probe.verify()  # structure and checksums
             with Image.open(io.BytesIO(data)) as img:
-                img.load()      # every pixel decodes: catches truncated files verify() misses
+                # Every pixel decodes (catches truncated files verify() misses) — a JPEG at
+                # an eighth of its size, which still reads its whole compressed stream.
+                img.draft(img.mode, (1, 1))
+                img.load()
                 lat, lon = _gps(img)
     except ValidationError:
         raise
@@ -68,18 +76,34 @@ def inspect_photo(data: bytes, *, filename: str = "ảnh", max_bytes: int | None
     return PhotoInfo(fmt, ALLOWED_FORMATS[fmt], width, height, lat, lon)
 
 
+def check_size(fmt: str | None, width: int, height: int, filename: str = "ảnh") -> None:
+    """Refuse (``ValidationError``) a picture too big to decode safely, from its header."""
+    limit = MAX_PIXELS if fmt == "JPEG" else MAX_FULL_DECODE_PIXELS
+    if width * height > limit:
+        raise ValidationError(f"Ảnh {filename} có kích thước quá lớn "
+                              f"({width}×{height} điểm ảnh).", code="bad_image")
+
+
 def public_copy(data: bytes) -> tuple[bytes, str]:
     """A copy safe to publish: upright, at most ``PUBLIC_MAX_SIDE`` px, no metadata.
 
     Returns ``(bytes, content_type)``; PNG stays PNG (screenshots, drawings), everything
-    else becomes JPEG.
+    else becomes JPEG. ``ValidationError`` for a picture too big to decode (see
+    ``check_size``: a file from a chat channel was never inspected).
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         with Image.open(io.BytesIO(data)) as img:
             fmt = img.format
+            check_size(fmt, *img.size)
+            # Shrink first (a JPEG decodes straight at 1/2–1/8 size), then turn upright:
+            # only the small picture is ever copied.
+            width, height = img.size
+            ratio = min(1.0, PUBLIC_MAX_SIDE / max(width, height))
+            target = (max(1, int(width * ratio)), max(1, int(height * ratio)))
+            img.draft(img.mode, target)
+            img.thumbnail(target, reducing_gap=None)
             upright = ImageOps.exif_transpose(img)
-    upright.thumbnail((PUBLIC_MAX_SIDE, PUBLIC_MAX_SIDE))
     # A new image from the pixels alone: nothing of the original's info dict comes along.
     mode = "RGBA" if fmt == "PNG" and upright.mode in ("RGBA", "LA", "P") else "RGB"
     clean = Image.new(mode, upright.size)

@@ -14,6 +14,10 @@ import phonenumbers
 from hotline.domain.errors import ValidationError
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Characters no database column can hold: NUL (PostgreSQL text refuses it) and UTF-16
+# surrogates, which only arrive alone (a JSON "\\ud800" escape, a mail decoded with
+# surrogateescape) and cannot be encoded as UTF-8.
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
 # The combining diacritics Vietnamese (and every Latin script) decomposes into; U+034F in
 # that block is a grapheme joiner of combining class 0, which ``fold`` keeps.
@@ -23,6 +27,29 @@ _LATIN_MARKS = re.compile("[\u0300-\u034e\u0350-\u036f]+")
 def nfc(value: str) -> str:
     """Return ``value`` in Unicode normal form C (composed diacritics)."""
     return unicodedata.normalize("NFC", value)
+
+
+def has_unstorable(value: str) -> bool:
+    """Whether ``value`` holds a NUL or a lone surrogate (see ``scrub``)."""
+    return _UNSTORABLE.search(value) is not None
+
+
+def scrub(value: str) -> str:
+    """``value`` without NUL and with each lone surrogate replaced by U+FFFD, so it can be stored."""
+    if _UNSTORABLE.search(value) is None:
+        return value
+    return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value)
+
+
+def scrub_data(value):
+    """``scrub`` every string (keys too) of parsed JSON: dicts, lists and scalars."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {scrub_data(k): scrub_data(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub_data(v) for v in value]
+    return value
 
 
 def clean_text(value: str | None, *, max_length: int, field: str = "nội dung",
@@ -36,7 +63,7 @@ def clean_text(value: str | None, *, max_length: int, field: str = "nội dung",
         value = ""
     if not isinstance(value, str):
         raise ValidationError(f"Trường {field} phải là văn bản.", code="invalid_type", field=field)
-    text = _CONTROL.sub("", nfc(value))
+    text = _CONTROL.sub("", nfc(scrub(value)))
     if not multiline:
         text = _SPACES.sub(" ", text)
     text = text.strip()

@@ -27,6 +27,7 @@ from hotline.domain.messages import (
     ContactHandle,
     IncomingMessage,
     IntakeResult,
+    storable,
 )
 from hotline.domain.sla import Priority
 from hotline.extensions import db
@@ -58,6 +59,7 @@ class _Clean:
 
 def receive(msg: IncomingMessage) -> IntakeResult:
     """Store one inbound message exactly once and say what became of it."""
+    msg = storable(msg)
     clean = validate(msg)
     found = already_received(clean.channel.value, clean.external_id)
     if found:
@@ -71,6 +73,7 @@ def process_staged(row: InboundMessage, msg: IncomingMessage) -> IntakeResult:
     A field or area that disappeared since the message was accepted is dropped (the
     ticket goes to the operators' triage) rather than refusing what was acknowledged.
     """
+    msg = storable(msg)  # heals a row staged before the edges scrubbed their input
     try:
         clean = validate(msg)
     except ValidationError as exc:
@@ -231,14 +234,23 @@ def match_contact(handle: ContactHandle) -> Contact | None:
     return contact
 
 
-def _open_ticket_for(contact: Contact | None, channel: Channel, thread_code: str | None) -> Ticket | None:
+def _open_ticket_for(contact: Contact | None, channel: Channel, msg: IncomingMessage
+                     ) -> Ticket | None:
+    if msg.reply_to_code:
+        ticket = db.session.scalar(select(Ticket).where(Ticket.code == msg.reply_to_code))
+        if ticket is not None:
+            return ticket
     if contact is None:
         return None
-    if thread_code:
-        ticket = db.session.scalar(select(Ticket).where(Ticket.code == thread_code))
+    if msg.thread_code:
+        ticket = db.session.scalar(select(Ticket).where(Ticket.code == msg.thread_code))
         # A code only threads for its own citizen: a stranger's mail opens its own ticket.
         if ticket is not None and ticket.contact_id == contact.id:
             return ticket
+    if channel == Channel.EMAIL:
+        # A From: header proves nothing: mail joins a ticket only by its code or a reply to
+        # our own mail, never by the sender's address alone (staff merge what belongs together).
+        return None
     return db.session.scalar(
         select(Ticket).where(Ticket.contact_id == contact.id, Ticket.channel == channel.value,
                              Ticket.status.in_([s.value for s in THREADABLE]))
@@ -252,7 +264,7 @@ def _store(msg: IncomingMessage, clean: _Clean, ledger: InboundMessage | None) -
         _ledger(clean, ledger, refused)
         return IntakeResult(ticket_id=refused.id, code=refused.code, created=False,
                             duplicate=False, threaded=True)
-    ticket = None if msg.force_new else _open_ticket_for(contact, clean.channel, msg.thread_code)
+    ticket = None if msg.force_new else _open_ticket_for(contact, clean.channel, msg)
     if ticket is not None:
         _add_to_ticket(ticket, msg, clean)
         created = False

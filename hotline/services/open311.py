@@ -21,10 +21,10 @@ POST stores the request through ``services.staging.stage`` (channel ``open311``)
 answers at once with the ticket code it reserved as ``service_request_id`` — the intake
 drain routes it a moment later, and until then GET shows it as open and being sorted —
 so ``tokens/{token}`` is never needed. Idempotency: the spec has no idempotency key, so a client that
-retries a POST would file twice. A client that sends ``device_id`` plus our extension
-``request_token`` (or an ``Idempotency-Key`` header) gets a stable external id —
-``sha256(api key id, device_id, token)`` — and a retried POST returns the same
-request; without them each POST gets a fresh uuid, as the spec implies.
+retries a POST would file twice. A client that sends an ``Idempotency-Key`` header (or our
+extension ``request_token``, optionally with ``device_id``) gets a stable external id —
+``sha256(api key id, device_id, token)``, scoped to the API key — and a retried POST
+returns the same request; without one each POST gets a fresh uuid, as the spec implies.
 """
 from __future__ import annotations
 
@@ -213,10 +213,18 @@ def _float(form, name: str) -> float | None:
 
 
 def external_id(api_key: ApiClient, form: Mapping[str, object], idempotency_key: str | None) -> str:
-    """Stable for a client's retried POST (device_id + token), else a fresh uuid."""
+    """Stable for a client's retried POST, else a fresh uuid.
+
+    The retry is recognised by its ``Idempotency-Key`` header or ``request_token`` (with the
+    ``device_id`` when the app sends one), always within the API key: two clients using
+    the same token never see each other's request.
+    """
     device = str(form.get("device_id") or "").strip()
     token = str(form.get("request_token") or idempotency_key or "").strip()
-    if device and token:
+    if token:
+        if len(token) > 255:
+            raise ValidationError("Idempotency-Key/request_token dài quá 255 ký tự.",
+                                  code="invalid_idempotency_key")
         digest = hashlib.sha256(f"{api_key.id}\x1f{device}\x1f{token}".encode()).hexdigest()
         return f"k{api_key.id}:{digest}"
     return f"k{api_key.id}:{uuid.uuid4()}"

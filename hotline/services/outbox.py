@@ -162,3 +162,13 @@ def acknowledgement_text(ticket: Ticket) -> str:
     from hotline.services.publication_choice import acknowledgement_line  # imports this module
     lines.append(acknowledgement_line(ticket))
     return "\n".join(lines)
+
+
+def mail_sent_for(code: str) -> list[tuple[str, str | None]]:
+    """(outbox key, recorded Message-ID) of every e-mail written for the ticket ``code``:
+    what a reply's In-Reply-To/References must name for it to join that ticket."""
+    return [tuple(row) for row in db.session.execute(
+        select(OutboxMessage.key, OutboxMessage.provider_id)
+        .join(Ticket, Ticket.id == OutboxMessage.ticket_id)
+        .where(Ticket.code == code, OutboxMessage.channel == Channel.EMAIL.value)
+        .limit(500))]

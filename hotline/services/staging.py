@@ -44,6 +44,7 @@ from hotline.domain.messages import (
     IntakeResult,
     carries_files,
     from_payload,
+    storable,
     to_payload,
 )
 from hotline.domain.text import normalize_phone
@@ -81,6 +82,7 @@ def stage(msg: IncomingMessage, *, alone: bool = False) -> IntakeResult:
     platforms resending a burst cost one round trip a message too. Only when it writes and
     finds nothing do we look why — and refuse bad input with intake's own ``ValidationError``.
     """
+    msg = storable(msg)
     if carries_files(msg):
         return intake.receive(msg)
     clean = intake.check(msg)

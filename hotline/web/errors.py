@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from hotline.domain.errors import NotFound, PermissionDenied
+from hotline.web.hygiene import UnstorableInput
 
 MESSAGES = {
     400: "Yêu cầu không hợp lệ.",
@@ -24,8 +25,10 @@ def _wants_json() -> bool:
         request.accept_mimetypes.best == "application/json"
 
 
-def _render(status: int, description: str | None = None):
-    message = description if description and status == 429 else MESSAGES.get(status, MESSAGES[500])
+def _render(status: int, description: str | None = None, *, own: bool = False):
+    """``own``: the description is ours (Vietnamese, for people), not Werkzeug's English."""
+    message = description if description and (own or status == 429) \
+        else MESSAGES.get(status, MESSAGES[500])
     if _wants_json():
         return jsonify(error={"code": status, "message": message}), status
     if status == 429:
@@ -37,7 +40,7 @@ def _render(status: int, description: str | None = None):
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        return _render(exc.code or 500, exc.description)
+        return _render(exc.code or 500, exc.description, own=isinstance(exc, UnstorableInput))
 
     # A service refusing is a 403/404 page, never a 500.
     @app.errorhandler(PermissionDenied)

@@ -147,8 +147,8 @@ def document() -> dict:
             "description": {"type": "string", "maxLength": 4000},
             "media_url": {"type": "string"},
             "request_token": {"type": "string", "maxLength": 100,
-                              "description": "Mở rộng: cùng device_id, làm POST lặp lại không "
-                                             "tạo phiếu mới."},
+                              "description": "Mở rộng: như Idempotency-Key (kèm device_id nếu "
+                                             "có), làm POST lặp lại không tạo phiếu mới."},
         },
         "additionalProperties": {"type": "string"},
     }
@@ -176,7 +176,11 @@ def document() -> dict:
                 "get": {"operationId": "listRequests", "parameters": [_FORMAT, *query],
                         "responses": _responses({"type": "array", "items": _ref("ServiceRequest")},
                                                 errors=(400, 404))},
-                "post": {"operationId": "createRequest", "parameters": [_FORMAT],
+                "post": {"operationId": "createRequest", "parameters": [_FORMAT, {
+                    "name": "Idempotency-Key", "in": "header", "required": False,
+                    "schema": {"type": "string", "maxLength": 255},
+                    "description": "Mở rộng: POST lặp lại với cùng khoá (trong cùng api_key) "
+                                   "trả về yêu cầu đã tạo, không tạo phiếu mới."}],
                          "requestBody": {"required": True, "content": {
                              "application/x-www-form-urlencoded": {"schema": post_body}}},
                          "responses": _responses(_ref("PostResult"), ok="201",

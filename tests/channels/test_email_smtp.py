@@ -8,7 +8,7 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import select
 
-from channels.email import html_to_text, parse_email
+from channels.email import html_to_text, mail_token, parse_email
 from channels.mail_inbound import smtp_controller
 from hotline.domain.messages import ContactHandle
 from hotline.extensions import db
@@ -171,12 +171,18 @@ def test_mail_intake_refuses_gets_a_5xx_and_stores_nothing(smtp_port):
 
 
 def test_parse_email_reads_codes_from_references_and_strips_the_quote():
+    token = mail_token("s", "ack:PA-26-7K3M9Q")
     raw = _mail("Re: phản ánh của tôi", text=(
         "Đã sửa xong, cảm ơn.\n\nVào 10:00 21/11/2026, Tổng đài 1022 đã viết:\n> Mã phiếu ..."),
-        In_Reply_To="<ticket-PA-26-7K3M9Q.ab12@hotline.example.gov.vn>",
+        In_Reply_To=f"<ticket-PA-26-7K3M9Q.{token}@hotline.example.gov.vn>",
         References="<ticket-PA-26-7K3M9Q@hotline.example.gov.vn>")
-    msg = parse_email(raw, received_at=utcnow())
-    assert msg.thread_code == "PA-26-7K3M9Q" and not msg.force_new
+    ours = [("PA-26-7K3M9Q", token)]
+    msg = parse_email(raw, received_at=utcnow(),
+                      verify=lambda code, tok, _id: (code, tok) in ours)
+    assert msg.reply_to_code == "PA-26-7K3M9Q" and not msg.force_new
+    # Not one of ours (or no way to check): the references are not followed.
+    assert parse_email(raw, received_at=utcnow(), verify=lambda *_: False).force_new
+    assert parse_email(raw, received_at=utcnow()).reply_to_code is None
     assert msg.text == "Đã sửa xong, cảm ơn."
     assert msg.title == "phản ánh của tôi"
     fresh = parse_email(fixture_bytes("email_complaint.eml"), received_at=utcnow())

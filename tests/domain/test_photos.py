@@ -60,3 +60,27 @@ def test_public_copy_is_downscaled_and_png_stays_png():
     data, content_type = public_copy(image_bytes("PNG", size=(3200, 1600)))
     assert content_type == "image/png"
     assert Image.open(io.BytesIO(data)).size == (1600, 800)
+
+
+def test_a_png_decompression_bomb_is_refused_from_its_header():
+    from tests.photos import png_bomb
+    bomb = png_bomb()
+    assert len(bomb) < 400_000  # 310 KB that would decode to 240 MB
+    with pytest.raises(ValidationError) as exc:
+        inspect_photo(bomb, filename="bom.png")
+    assert exc.value.code == "bad_image" and "8940×8940" in exc.value.message
+    with pytest.raises(ValidationError):
+        public_copy(bomb)  # a chat channel's file is never inspected before publication
+
+
+def test_a_fifty_megapixel_jpeg_from_a_phone_passes_but_a_larger_one_does_not():
+    from hotline.domain.photos import MAX_PIXELS
+    assert 8160 * 6144 <= MAX_PIXELS < 8940 * 8940
+    with pytest.raises(ValidationError):
+        inspect_photo(image_bytes("PNG", size=(4100, 4000)))  # 16.4 MP: PNG decodes in full
+    assert inspect_photo(image_bytes("JPEG", size=(4100, 4000))).width == 4100
+
+
+def test_pillow_refuses_bombs_everywhere_in_the_process():
+    from hotline.domain import photos
+    assert Image.MAX_IMAGE_PIXELS == photos.MAX_PIXELS
