@@ -201,10 +201,10 @@ def store(items: Iterable[Item]) -> list[IntakeResult]:
 
 
 def fetcher_for(channel: str) -> Callable[[int], None] | None:
-    """The job that downloads a file this chat channel sent as a reference."""
-    from channels import downloads, telegram
+    """The job that downloads a file this channel sent as a reference."""
+    from channels import downloads, media_fetch, telegram
     return {"telegram": telegram.fetch_file, "zalo": downloads.fetch_url,
-            "facebook": downloads.fetch_url}.get(channel)
+            "facebook": downloads.fetch_url, "open311": media_fetch.fetch_media}.get(channel)
 
 
 def answer(command: ChatCommand) -> None:

@@ -153,6 +153,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SUBMIT_LIMIT_PER_IP": "5 per 10 minutes;30 per day",
         "PUBLIC_MAX_PHOTOS": 5,
         "PUBLIC_PHOTO_MAX_BYTES": 8 * 1024 * 1024,
+        # An Open311 media_url is fetched by a guarded job (channels/media_fetch.py).
+        "MEDIA_FETCH_MAX_BYTES": 10 * 1024 * 1024,
+        "MEDIA_FETCH_TIMEOUT": 10,     # seconds per connect or read
+        "MEDIA_FETCH_DEADLINE": 30,    # seconds for the whole download
+        "MEDIA_FETCH_ALLOW_PRIVATE": False,  # tests only: fetch from 127.0.0.1
         # Citizen channels: real hosts by default; a proxy or the tests point them elsewhere.
         "TELEGRAM_API_BASE_URL": "https://api.telegram.org",
         "ZALO_API_BASE_URL": "https://openapi.zalo.me",

@@ -194,6 +194,8 @@ class Attachment(db.Model):
     sha256: Mapped[str | None] = mapped_column(String(64))
     storage_key: Mapped[str | None] = mapped_column(String(400))
     remote_ref: Mapped[str | None] = mapped_column(String(1000))
+    # Why the file behind remote_ref could not be fetched (last attempt), for staff.
+    fetch_error: Mapped[str | None] = mapped_column(String(300))
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

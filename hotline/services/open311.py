@@ -268,7 +268,7 @@ def create_request(form: Mapping[str, object], *, idempotency_key: str | None = 
     if media:
         if not media.startswith(("https://", "http://")) or len(media) > 1000:
             raise ValidationError("media_url phải là một địa chỉ http(s).", code="invalid_media_url")
-        # Kept as a link for staff; the server does not fetch a third party's URL by itself.
+        # Fetched by a guarded job once the request is a ticket (channels.media_fetch).
         attachments = (IncomingAttachment(filename="media_url", content_type="text/uri-list",
                                           remote_ref=media),)
     msg = IncomingMessage(

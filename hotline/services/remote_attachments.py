@@ -37,14 +37,27 @@ def pending(attachment_id: int) -> PendingFile | None:
     return PendingFile(row.id, row.remote_ref, row.filename, row.content_type)
 
 
-def store_fetched(attachment_id: int, data: bytes, content_type: str | None = None) -> Attachment:
+def store_fetched(attachment_id: int, data: bytes, content_type: str | None = None, *,
+                  filename: str | None = None) -> Attachment:
     """Store the downloaded bytes for the attachment (size-checked like every upload); flush."""
     row = db.session.get(Attachment, attachment_id)
     ticket = db.session.get(Ticket, row.ticket_id)
     stored = attachments.save(ticket, IncomingAttachment(
-        filename=row.filename, content_type=content_type or row.content_type, data=data))
+        filename=filename or row.filename, content_type=content_type or row.content_type,
+        data=data))
     row.sha256, row.size, row.storage_key = stored.sha256, stored.size, stored.storage_key
+    row.fetch_error = None
     if content_type:
         row.content_type = stored.content_type
+    if filename:
+        row.filename = stored.filename
     db.session.flush()
     return row
+
+
+def record_failure(attachment_id: int, reason: str) -> None:
+    """Say why the file could not be fetched (shown to staff on the ticket); flush."""
+    row = db.session.get(Attachment, attachment_id)
+    if row is not None:
+        row.fetch_error = reason[:300]
+        db.session.flush()
