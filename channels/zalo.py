@@ -146,7 +146,8 @@ def webhook():
     try:
         data = webhooks.parse_json(raw)
         timestamp = str(data.get("timestamp") or "")
-        if not timestamp.isdigit():
+        # ASCII digits of a plausible length: "²" or 5000 digits would break int().
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 16):
             raise BadPayload("timestamp is missing or not a number")
     except BadPayload as exc:
         return webhooks.bad_request(exc.reason)

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import select
@@ -22,7 +23,7 @@ PHOTO = image_bytes("JPEG", size=(320, 240))
 
 
 class _Handler(BaseHTTPRequestHandler):
-    hits: list[str] = []
+    hits: ClassVar[list[str]] = []
 
     def log_message(self, *args):  # keep the test output quiet
         pass
@@ -35,7 +36,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         self.hits.append(self.path)
         if self.path == "/anh.jpg":
             self._send(PHOTO, "image/jpeg")
