@@ -233,7 +233,7 @@ def areas_page():
 
 
 def _areas_render(form, status):
-    parent_id = request.args.get("parent", type=int)
+    parent_id = request.args.get("parent", type=bigint)
     q = request.args.get("q", "").strip()
     parent = areas.get(parent_id) if parent_id else None
     chain = []
@@ -611,3 +611,4 @@ def retry_staged():
 
 # SLA policies and the calendar: routes on this blueprint, in their own module.
 from hotline.web import admin_sla  # noqa: F401
+from hotline.web.hygiene import bigint

@@ -18,6 +18,7 @@ from hotline.tx import commit
 from hotline.web import admin_forms as forms
 from hotline.web.admin import _attempt, actor, bp
 from hotline.web.forms import Form
+from hotline.web.hygiene import bigint
 
 MINUTES_PER_DAY = 8 * 60
 PRIORITIES = forms.choices([("", _l("— mọi mức —")), ("urgent", _l("Khẩn")),
@@ -145,7 +146,7 @@ def calendar_page():
         status = 400
     elif request.method == "POST":
         status = 400
-    year = request.args.get("year", type=int)
+    year = request.args.get("year", type=bigint)
     return render_template("admin/calendar.html", form=form, confirm=forms.ConfirmForm(),
                            overrides=sla_admin.list_overrides(actor(), year=year)), status
 

@@ -20,6 +20,7 @@ from hotline.extensions import db
 from hotline.services import bulk
 from hotline.services.admin import org
 from hotline.tx import commit
+from hotline.web.hygiene import bigint
 
 bp = Blueprint("bulk", __name__, url_prefix="/bulk")
 bp.before_request(require_role(*bulk.ROLES))
@@ -60,10 +61,10 @@ def apply():
     reason = request.form.get("reason")
     try:
         if action == "reassign":
-            result = bulk.reassign(user, codes, request.form.get("agency_id", type=int),
+            result = bulk.reassign(user, codes, request.form.get("agency_id", type=bigint),
                                    reason=reason)
         elif action == "change_field":
-            result = bulk.change_field(user, codes, request.form.get("field_id", type=int),
+            result = bulk.change_field(user, codes, request.form.get("field_id", type=bigint),
                                        note=reason)
         elif action == "merge":
             result = bulk.merge(user, codes, request.form.get("into", ""))

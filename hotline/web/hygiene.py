@@ -9,7 +9,8 @@
   surrogates → U+FFFD): a signed webhook's content is kept, as the citizen sent it, minus
   what no column can hold.
 * Integer path parameters (``<int:…>``) stop at 2⁶³−1, the largest BIGINT: a bigger one is
-  a 404 like any unknown id, instead of an overflow in the driver.
+  a 404 like any unknown id, instead of an overflow in the driver; ``bigint`` does the
+  same for integer query and form values (``request.args.get(name, type=bigint)``).
 """
 from __future__ import annotations
 
@@ -39,6 +40,16 @@ class BoundedInt(IntegerConverter):
         super().__init__(url_map, fixed_digits=fixed_digits, min=min,
                          max=MAX_BIGINT if max is None else builtins.min(max, MAX_BIGINT),
                          signed=signed)
+
+
+def bigint(value: str) -> int:
+    """``int`` for a query or form value that ends up in a BIGINT column or comparison:
+    ``ValueError`` beyond its range, so ``args.get(name, type=bigint)`` gives the default
+    instead of an overflow in the driver."""
+    number = int(value)
+    if not -MAX_BIGINT - 1 <= number <= MAX_BIGINT:
+        raise ValueError("out of the BIGINT range")
+    return number
 
 
 class ScrubbingJSON(DefaultJSONProvider):

@@ -50,6 +50,7 @@ from hotline.services.reports.sqlx import dialect
 from hotline.tx import commit
 from hotline.web import charts, manager_exports
 from hotline.web.forms import Form
+from hotline.web.hygiene import bigint
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
 
@@ -194,7 +195,7 @@ def ranking_page():
 def targets():
     form = CsrfForm()
     if request.method == "POST" and form.validate_on_submit():
-        agency_id = request.form.get("agency_id", type=int)
+        agency_id = request.form.get("agency_id", type=bigint)
         try:
             if request.form.get("scope") == "agency":
                 if not agency_id:
@@ -227,7 +228,7 @@ def targets():
 
 @bp.get("/approvals", endpoint="approvals")
 def approvals_page():
-    after = request.args.get("after", type=int)
+    after = request.args.get("after", type=bigint)
     rows = approvals.pending_extensions(current_user, after_id=after)
     results = lead_fallback.waiting_for_managers(
         current_user, after_id=request.args.get("results_after", type=int))
@@ -286,9 +287,9 @@ def decide_extension(event_id: int):
 @bp.get("/quality", endpoint="quality")
 def quality_page():
     period = parse_period(request.args, _today())
-    seed = request.args.get("seed", default=1, type=int)
+    seed = request.args.get("seed", default=1, type=bigint)
     sample = quality.sample(current_user, period, size=10, seed=seed)
-    recent = quality.recent_reviews(current_user, before_id=request.args.get("before", type=int))
+    recent = quality.recent_reviews(current_user, before_id=request.args.get("before", type=bigint))
     return render_template("manager/quality.html", period=period, sample=sample, recent=recent,
                            seed=seed, form=CsrfForm(), verdicts=quality.VERDICTS)
 
@@ -316,7 +317,7 @@ def quality_review(ticket_id: int):
 
 @bp.get("/quality/mine")
 def quality_mine():
-    rows = quality.my_feedback(current_user, before_id=request.args.get("before", type=int))
+    rows = quality.my_feedback(current_user, before_id=request.args.get("before", type=bigint))
     commit()  # marks them seen
     return render_template("manager/quality_mine.html", rows=rows, verdicts=quality.VERDICTS,
                            page_size=quality.PAGE)

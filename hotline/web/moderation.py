@@ -29,6 +29,7 @@ from hotline.models import Attachment
 from hotline.services import publication
 from hotline.tx import commit
 from hotline.web import files
+from hotline.web.hygiene import bigint
 from hotline.web.public_forms import ModerationForm, UnpublishForm
 
 bp = Blueprint("moderation", __name__, url_prefix="/manager/publication")
@@ -37,7 +38,7 @@ bp.before_request(require_role("manager"))
 
 @bp.get("/")
 def queue():
-    after = request.args.get("after", type=int)
+    after = request.args.get("after", type=bigint)
     page = publication.publication_queue(current_user, after_id=after)
     recent = publication.recently_published(current_user)
     return render_template("moderation/queue.html", page=page, recent=recent)

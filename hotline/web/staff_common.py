@@ -23,6 +23,7 @@ from hotline.services.calendar import get_calendar
 from hotline.tx import commit
 from hotline.web import files
 from hotline.web.forms import Form
+from hotline.web.hygiene import bigint
 
 
 class ActionForm(Form):
@@ -99,7 +100,7 @@ def sla_map(rows: list[Ticket]) -> dict[int, dict | None]:
 
 def parse_int(value) -> int | None:
     try:
-        number = int(str(value).strip())
+        number = bigint(str(value).strip())
     except (TypeError, ValueError):
         return None
     return number if number > 0 else None

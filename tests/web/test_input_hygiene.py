@@ -196,3 +196,22 @@ def test_an_overlong_idempotency_key_is_a_spec_400(client, api_key):
                              "long": "106.8"})
     assert resp.status_code == 400 and resp.get_json()[0]["code"] == 400
     assert rows() == (0, 0, 0)
+
+
+HUGE = "99999999999999999999999"
+
+
+@pytest.mark.parametrize("role, url", [
+    ("manager", f"/manager/approvals?after={HUGE}"),
+    ("manager", f"/manager/quality?before={HUGE}&seed={HUGE}"),
+    ("manager", f"/manager/quality/mine?before={HUGE}"),
+    ("manager", f"/manager/publication/?after={HUGE}"),
+    ("admin", f"/admin/areas?parent={HUGE}"),
+    ("admin", f"/admin/calendar?year={HUGE}"),
+    ("operator", f"/operator/api/areas?parent={HUGE}"),
+    ("operator", f"/operator/tickets?field={HUGE}&area={HUGE}"),
+])
+def test_an_integer_query_value_beyond_bigint_is_ignored_not_a_500(client, staff, role, url):
+    from tests.staff_fixtures import login
+    login(client, getattr(staff, role))
+    assert client.get(url).status_code < 500
