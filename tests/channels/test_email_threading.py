@@ -128,3 +128,15 @@ def test_our_message_ids_cannot_be_derived_from_the_outbox_key(app):
     assert mail_token(app.config["SECRET_KEY"], "ack:PA-26-000123")[:20] != \
         hashlib.sha256(b"ack:PA-26-000123").hexdigest()[:20]
     assert mail_token("another-secret", "k") != mail_token(app.config["SECRET_KEY"], "k")
+
+
+def test_the_shared_follow_up_fixture_from_a_forged_sender_opens_its_own_ticket(smtp_port):
+    """email_followup.eml names PA-26-000123 (no ticket of the victim's): before, the
+    victim's address alone made it join their latest open ticket."""
+    from tests.channels.conftest import fixture_bytes
+    victim = victim_ticket()
+    assert victim.code != "PA-26-000123"
+    assert send(smtp_port, fixture_bytes("email_followup.eml"), sender=CITIZEN) == {}
+    assert citizen_messages(victim) == []
+    assert counts()["tickets"] == 2
+    settle()

@@ -215,3 +215,16 @@ def test_an_integer_query_value_beyond_bigint_is_ignored_not_a_500(client, staff
     from tests.staff_fixtures import login
     login(client, getattr(staff, role))
     assert client.get(url).status_code < 500
+
+
+# --- decompression bombs ------------------------------------------------------------------------
+
+def test_a_png_bomb_on_the_web_form_is_refused_in_vietnamese_and_stores_nothing(client, org):
+    from io import BytesIO
+
+    from tests.photos import png_bomb
+    bomb = png_bomb()
+    resp = submit(client, files=[(BytesIO(bomb), f"bom-{i}.png") for i in range(5)])
+    assert resp.status_code == 400
+    assert "có kích thước quá lớn" in resp.get_data(as_text=True)
+    assert rows() == (0, 0, 0)
