@@ -1,13 +1,13 @@
 """attachments.fetch_error: why a file sent as a URL (an Open311 media_url) was not fetched.
 
-Revision ID: 0014_attachment_fetch_error
-Revises: 0013_area_trees
+Revision ID: 0015_attachment_fetch_error
+Revises: 0014_api_key_scopes
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0014_attachment_fetch_error"
-down_revision = "0013_area_trees"
+revision = "0015_attachment_fetch_error"
+down_revision = "0014_api_key_scopes"
 branch_labels = None
 depends_on = None
 
