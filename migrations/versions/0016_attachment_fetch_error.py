@@ -1,13 +1,13 @@
 """attachments.fetch_error: why a file sent as a URL (an Open311 media_url) was not fetched.
 
-Revision ID: 0015_attachment_fetch_error
-Revises: 0014_api_key_scopes
+Revision ID: 0016_attachment_fetch_error
+Revises: 0015_publication
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0015_attachment_fetch_error"
-down_revision = "0014_api_key_scopes"
+revision = "0016_attachment_fetch_error"
+down_revision = "0015_publication"
 branch_labels = None
 depends_on = None
 
