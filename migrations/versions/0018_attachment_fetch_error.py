@@ -1,13 +1,13 @@
 """attachments.fetch_error: why a file sent as a URL (an Open311 media_url) was not fetched.
 
-Revision ID: 0016_attachment_fetch_error
-Revises: 0015_publication
+Revision ID: 0018_attachment_fetch_error
+Revises: 0017_staff_sessions
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0016_attachment_fetch_error"
-down_revision = "0015_publication"
+revision = "0018_attachment_fetch_error"
+down_revision = "0017_staff_sessions"
 branch_labels = None
 depends_on = None
 
