@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from hotline.domain.errors import ValidationError
 from hotline.domain.messages import ContactHandle, IncomingMessage
@@ -155,3 +156,19 @@ def test_reports_group_by_todays_tree_or_the_tree_at_the_time(old_tree):
     # The tree at the time: it stays under the former Phường Thành Tâm.
     assert codes("area:commune", areas["25433"].id) == {settled}
     assert codes("area:commune", chon_thanh.id) == {moved}
+
+
+def test_a_failure_midway_writes_nothing(old_tree):
+    areas, tickets = old_tree
+    before = _snapshot()
+    # The first unit moves (its open ticket, its rule), then the second's target is missing.
+    plan = reorganise.Plan(moves={areas["25432"].id: areas["25441"].id,
+                                  areas["25433"].id: 10**9},
+                           effective=date(2026, 1, 1), source="test")
+    with pytest.raises((KeyError, IntegrityError)):  # the database refuses the dangling unit
+        reorganise.apply(ACTOR, plan)
+    db.session.commit()
+    db.session.expire_all()
+    assert _snapshot() == before
+    assert db.session.scalar(select(func.count()).select_from(AuditLog).where(
+        AuditLog.action == "reorganise")) == 0
