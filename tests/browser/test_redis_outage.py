@@ -121,7 +121,7 @@ def citizen_reports(p, n: int) -> str:
     p.get_by_label("Xã, phường nơi xảy ra").select_option("25435")
     p.get_by_label("Địa chỉ, địa điểm cụ thể").fill("Đường Phú Riềng Đỏ")
     p.get_by_label("Họ và tên").fill("Nguyễn Thị Lan")
-    p.get_by_label("Số điện thoại").fill(f"0988 000 {n:03d}")
+    p.get_by_role("textbox", name="Số điện thoại", exact=True).fill(f"0988 000 {n:03d}")
     p.get_by_role("button", name="Gửi phản ánh").click()
     p.get_by_text("Đã gửi phản ánh thành công").wait_for()
     code = p.locator("#ticket-code").inner_text().strip()
