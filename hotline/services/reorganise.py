@@ -53,8 +53,8 @@ class Plan:
                  f"  {len(self.moves)} đơn vị cũ → đơn vị mới",
                  f"  {self.open_tickets} phiếu đang xử lý chuyển sang đơn vị mới (kèm sự kiện)",
                  f"  {self.settled_tickets} phiếu đã xong giữ đơn vị cũ, thêm đơn vị mới",
-                 f"  {self.rules_rewritten} quy tắc phân luồng viết lại, "
-                 f"{self.rules_flagged} quy tắc cần xem lại (đã tắt)"]
+                 (f"  {self.rules_rewritten} quy tắc phân luồng viết lại, "
+                  f"{self.rules_flagged} quy tắc cần xem lại (đã tắt)")]
         if self.agencies_on_old_units:
             lines.append("  Cơ quan gắn với đơn vị cũ (cần cập nhật): "
                          + ", ".join(self.agencies_on_old_units[:20]))

@@ -159,7 +159,7 @@ def test_reports_group_by_todays_tree_or_the_tree_at_the_time(old_tree):
 
 
 def test_a_failure_midway_writes_nothing(old_tree):
-    areas, tickets = old_tree
+    areas, _tickets = old_tree
     before = _snapshot()
     # The first unit moves (its open ticket, its rule), then the second's target is missing.
     plan = reorganise.Plan(moves={areas["25432"].id: areas["25441"].id,
