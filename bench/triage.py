@@ -55,8 +55,8 @@ def scale(n: int) -> dict:
 def duplicate_threshold(model) -> dict:
     """Cosine similarity of two renderings of one problem vs two problems of one field."""
     examples = [e for e in corpus.heldout_set() if e.scope == "in_scope"]
-    x = model.features([prepare(e.text) for e in examples])
-    sims = (x @ x.T).toarray() / 2
+    x = model.vectors([e.text for e in examples])
+    sims = (x @ x.T).toarray()
     same, other = [], []
     for i in range(len(examples)):
         for j in range(i + 1, len(examples)):
@@ -66,8 +66,13 @@ def duplicate_threshold(model) -> dict:
     same, other = np.array(same), np.array(other)
     best = max(((t, np.mean(same >= t), np.mean(other >= t)) for t in np.arange(0.2, 0.8, 0.02)),
                key=lambda r: r[1] - r[2])
-    return {"threshold": round(float(best[0]), 2), "recall_same_problem": round(float(best[1]), 3),
-            "false_match_same_field": round(float(best[2]), 3),
+    from hotline.services.triage_duplicates import THRESHOLD
+    return {"best_threshold": round(float(best[0]), 2),
+            "recall_same_problem_at_best": round(float(best[1]), 3),
+            "false_match_same_field_at_best": round(float(best[2]), 3),
+            "shipped_threshold": THRESHOLD,
+            "recall_same_problem": round(float(np.mean(same >= THRESHOLD)), 3),
+            "false_match_same_field": round(float(np.mean(other >= THRESHOLD)), 3),
             "pairs_same": len(same), "pairs_other": len(other)}
 
 

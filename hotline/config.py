@@ -43,6 +43,10 @@ ENV_VARS = {
     "HOTLINE_BACKUP_DIR": "BACKUP_DIR",
     "CRON_RETENTION_SECONDS": "CRON_RETENTION_SECONDS",
     "CRON_SATISFACTION_SECONDS": "CRON_SATISFACTION_SECONDS",
+    # Triage suggestions (hotline/services/triage.py).
+    "CRON_TRIAGE_SECONDS": "CRON_TRIAGE_SECONDS",
+    "HOTLINE_TRIAGE_MODEL_PATH": "TRIAGE_MODEL_PATH",
+    "HOTLINE_TRIAGE_PREFILL_SCORE": "TRIAGE_PREFILL_SCORE",
     "HOTLINE_PROXY_COUNT": "PROXY_COUNT",
     # Maps: a tile server of the province's own (none: boundaries and centroids only).
     "HOTLINE_MAP_TILE_URL": "MAP_TILE_URL",
@@ -126,6 +130,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "BACKUP_DIR": os.path.join(instance_path, "backups"),
         "CRON_RETENTION_SECONDS": 86400,  # the retention job's interval on rq's cron
         "CRON_SATISFACTION_SECONDS": 3600,  # "has it been fixed?" follow-ups
+        "CRON_TRIAGE_SECONDS": 86400,  # retrain the triage model on the day's labels
+        "TRIAGE_MODEL_PATH": None,     # default: triage-model.joblib in the instance folder
+        "TRIAGE_PREFILL_SCORE": 0.6,   # a suggestion this sure pre-fills a missing field
         "PROXY_COUNT": 0,  # reverse proxies in front (nginx: 1) whose X-Forwarded-* to trust
         # "https://tiles.example.gov.vn/{z}/{x}/{y}.png": its origin joins the CSP's img-src.
         "MAP_TILE_URL": None,

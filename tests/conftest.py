@@ -108,6 +108,7 @@ def app(database_url, tmp_path, app_config):
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "PUBLIC_URL": "https://1022.example.gov.vn",
         "RATELIMIT_ENABLED": False,
+        "TRIAGE_MODEL_PATH": str(tmp_path / "triage-model.joblib"),
     }
     config.update(app_config)
     app = create_app(config)

@@ -13,6 +13,8 @@
   reports' daily aggregate for the last 35 days (the first run fills every day before);
 - ``workers.retention.anonymise_expired`` on *maintenance* every ``CRON_RETENTION_SECONDS``
   (86400) — personal-data retention (issue 8), batched and resumable.
+- ``workers.jobs.train_triage`` on *maintenance* every ``CRON_TRIAGE_SECONDS`` (86400) — the
+  triage model retrained on the fields people set or kept.
 
 Each run takes the job's lease in the ``periodic_jobs`` table and records how it ended
 (``workers.periodic``): the same schedule runs in-process on the embedded default and
@@ -111,6 +113,9 @@ def schedule(app: Flask) -> list[dict]:
         # "Has it been fixed?" questions to citizens (issue 5), idempotent per ticket.
         {"func": satisfaction.satisfaction_followup, "queue_name": "notifications",
          "interval": setting_int("CRON_SATISFACTION_SECONDS", cfg), "job_timeout": 900},
+        # The triage model relearns from the fields people set or kept (daily).
+        {"func": jobs.train_triage, "queue_name": "maintenance",
+         "interval": setting_int("CRON_TRIAGE_SECONDS", cfg), "job_timeout": 3600},
     ]
     return [{**entry, "name": entry["func"].__name__} for entry in entries]
 

@@ -221,3 +221,10 @@ def refresh_stats() -> dict[str, object]:
              result.rows, result.seconds)
     return {"from": result.day_from.isoformat(), "to": result.day_to.isoformat(),
             "rows": result.rows}
+
+
+def train_triage() -> dict[str, object]:
+    """Retrain the triage model on the handled tickets (cron, daily); intake never waits."""
+    from hotline.services import triage
+    model = triage.train()
+    return {"examples": model.examples, "sources": model.sources, "seconds": round(model.seconds, 1)}

@@ -144,6 +144,8 @@ class Ticket(db.Model):
         Index("ix_tickets_field_area", "field_id", "area_id"),
         # A reorganisation finds the tickets of a former unit without a scan.
         Index("ix_tickets_area", "area_id"),
+        # Triage's duplicates: one ward's tickets of the last weeks, newest first.
+        Index("ix_tickets_area_received", "area_id", "received_at"),
         # The public map: published points in a bounding box, aggregated on a grid by an
         # index-only scan (the filters ride along).
         Index("ix_tickets_map_points", "lat", "lon",

@@ -33,7 +33,8 @@ from hotline.domain.sla import Priority
 from hotline.extensions import db
 from hotline.models import Agency, Area, Contact, Field, InboundMessage, Ticket, utcnow
 from hotline.services import attachments as attachment_store
-from hotline.services import area_trees, events, outbox, publication_choice, routing, sla
+from hotline.services import (area_trees, events, outbox, publication_choice, routing, sla,
+                              triage_intake)
 
 MAX_ATTACHMENTS = 10
 # Statuses a citizen's new message on the same channel joins instead of opening a ticket.
@@ -353,7 +354,10 @@ def _open_ticket(msg: IncomingMessage, clean: _Clean, contact: Contact | None) -
         ticket.routing_reason = decision.reason
         events.record(ticket, "triage", actor_label="router", note=decision.reason,
                       at=clean.received_at)
-    outbox.queue_message(ticket, "ack", outbox.acknowledgement_text(ticket),
+    # After routing: a suggested field is for the operator to confirm, never a route.
+    scope_notice = triage_intake.at_intake(ticket, had_field=clean.field is not None)
+    ack = outbox.acknowledgement_text(ticket)
+    outbox.queue_message(ticket, "ack", f"{ack}\n{scope_notice}" if scope_notice else ack,
                          key=f"ack:{ticket.code}", contact=contact)
     return ticket
 

@@ -152,7 +152,9 @@ def train(progress: Callable[[int, int], None] | None = None) -> TriageModel:
 
 def train_in_background() -> bool:
     """Start a training thread when none runs (first use without a model); False if busy."""
-    if not current_app.config.get("TRIAGE_AUTO_TRAIN", True) or _train_lock.locked():
+    # Off by default under tests: every test app without a model would start a training.
+    if not current_app.config.get("TRIAGE_AUTO_TRAIN", not current_app.testing) \
+            or _train_lock.locked():
         return False
     app = current_app._get_current_object()
 

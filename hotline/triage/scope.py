@@ -51,6 +51,18 @@ NOTICES = {
                "quản lý người bị tố cáo (hoặc cơ quan thanh tra, Ban Tiếp công dân). Tổng đài 1022 "
                "ghi nhận và hướng dẫn, không giải quyết tố cáo."),
 }
+# The same, said to the citizen in the acknowledgement (chat, e-mail, web).
+CITIZEN_NOTICES = {
+    "emergency": ("Nếu đây là tình huống khẩn cấp, xin anh/chị gọi ngay số {number} ({service}) "
+                  "để được hỗ trợ kịp thời. Phản ánh của anh/chị vẫn được Tổng đài ghi nhận."),
+    "khieu_nai": ("Nội dung anh/chị gửi có tính chất khiếu nại. Theo Luật Khiếu nại 2011, khiếu nại "
+                  "được gửi đến người đã ra quyết định hành chính hoặc cơ quan có người có hành vi "
+                  "hành chính bị khiếu nại, hoặc qua Ban Tiếp công dân. Tổng đài vẫn ghi nhận và sẽ "
+                  "hướng dẫn anh/chị."),
+    "to_cao": ("Nội dung anh/chị gửi có tính chất tố cáo. Theo Luật Tố cáo 2018, tố cáo được gửi "
+               "đến người đứng đầu cơ quan, tổ chức quản lý người bị tố cáo, hoặc qua Ban Tiếp "
+               "công dân. Tổng đài vẫn ghi nhận và sẽ hướng dẫn anh/chị."),
+}
 SERVICES = {"113": "Công an", "114": "Cứu nạn, cứu hộ - chữa cháy", "115": "Cấp cứu y tế"}
 
 
@@ -113,9 +125,10 @@ def decide(prepared: str, model_scope: str | None = None,
     return "in_scope", None
 
 
-def notice(scope: str, number: str | None = None) -> str | None:
-    """The banner text for ``scope`` (``None`` for an ordinary report)."""
-    template = NOTICES.get(scope)
+def notice(scope: str, number: str | None = None, *, citizen: bool = False) -> str | None:
+    """The banner text for ``scope`` (``None`` for an ordinary report); ``citizen``: the
+    polite wording of the acknowledgement."""
+    template = (CITIZEN_NOTICES if citizen else NOTICES).get(scope)
     if template is None:
         return None
     number = number or "113"

@@ -590,13 +590,14 @@ def audit_log():
 
 @bp.get("/system")
 def system():
+    from hotline.services import triage
     app = current_app._get_current_object()
     periodic_mode, periodic_jobs = ops.periodic_jobs(app, utcnow())
     return render_template("admin/system.html", channels=ops.channel_status(app.config),
                            depth=ops.queue_depth(app.config),
                            degradation=ops.degradation(app.config),
                            periodic_mode=periodic_mode, periodic_jobs=periodic_jobs,
-                           job_labels=ops.PERIODIC_JOB_LABELS_VI,
+                           job_labels=ops.PERIODIC_JOB_LABELS_VI, triage=triage.status(),
                            retention_days=app.config["RETENTION_DAYS"])
 
 

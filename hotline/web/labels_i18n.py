@@ -87,5 +87,5 @@ PERIODIC_JOB_LABELS = (
     N_("Tạo phiếu từ tin đến còn chờ"), N_("Quét hạn xử lý (SLA)"),
     N_("Gửi tin nhắn đang chờ gửi"), N_("Thư tổng hợp hằng ngày"),
     N_("Cập nhật số liệu báo cáo"), N_("Ẩn danh dữ liệu cá nhân hết hạn lưu giữ"),
-    N_("Hỏi người dân đã được khắc phục chưa"),
+    N_("Hỏi người dân đã được khắc phục chưa"), N_("Huấn luyện lại mô hình gợi ý phân loại"),
 )

@@ -20,8 +20,10 @@ from hotline.domain.lifecycle import KIND_LABELS_VI, LABELS_VI, Status
 from hotline.extensions import db
 from hotline.models import Area
 from hotline.services import address_areas, calls, handling, kb, publication_choice, tickets
+from hotline.services import triage as triage_service
 from hotline.tx import commit
 from hotline.web import staff_common as common
+from hotline.web import triage_view
 from hotline.web.filters import localtime
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
@@ -149,6 +151,17 @@ def api_kb():
                           "snippet": a.body[:220], "source_url": a.source_url} for a in rows]}
 
 
+@bp.post("/api/triage")
+def api_triage():
+    """Field, scope and KB suggestions for the text being typed (POSTed: the citizen's words
+    stay out of URLs and access logs)."""
+    body = request.get_json(silent=True)
+    text = body.get("text") if isinstance(body, dict) else None
+    if not isinstance(text, str):
+        return {"error": _("Thiếu nội dung cần gợi ý.")}, 400
+    return triage_view.as_json(triage_service.suggest(text[:triage_view.MAX_TEXT]))
+
+
 @bp.get("/api/calls/latest")
 def api_latest_call():
     """The call ringing at this operator's extension (the PBX told us), if any."""
@@ -212,7 +225,10 @@ def _ticket_page(code: str, errors: dict, values: dict, status: int):
         # A chat or e-mail ticket without a place: propose today's ward from its address.
         proposal = address_areas.ward_for_address(ticket.address or ticket.description[:400])
         area_id = area_id or (proposal.area_id if proposal else None)
+    triage_box = (triage_view.for_ticket(ticket)
+                  if ticket.status in ("new", "returned") else None)
     context.update(errors=errors, values=values, suggestion=suggestion, area_proposal=proposal,
+                   triage=triage_box,
                    area_levels=calls.area_picker_levels(area_id), area_id=area_id,
                    kinds=list(KIND_LABELS_VI.items()), priorities=PRIORITIES,
                    reject_reasons=handling.REJECT_REASONS,

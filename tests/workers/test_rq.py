@@ -137,12 +137,12 @@ def test_cron_schedule_enqueues_the_periodic_jobs(app, org, connection):
     assert {j.func_name for j in scheduler.get_jobs()} == {"workers.periodic.run_scheduled"}
     names = sorted(j.name for j in scheduler.get_jobs())
     assert names == ["anonymise_expired", "drain_intake", "refresh_stats", "relay_outbox",
-                     "satisfaction_followup", "send_digests", "sla_scan"]
+                     "satisfaction_followup", "send_digests", "sla_scan", "train_triage"]
     assert all(j.args == (j.name,) for j in scheduler.get_jobs())
     assert {j.interval for j in scheduler.get_jobs()} == {30, 60, 300, 3600, 86400}
     enqueued = scheduler.enqueue_jobs()  # interval jobs run at once on start
-    assert len(enqueued) == 7
-    assert Queue("maintenance", connection=connection).count == 4
+    assert len(enqueued) == 8
+    assert Queue("maintenance", connection=connection).count == 5
     assert Queue("notifications", connection=connection).count == 2
     assert Queue("intake", connection=connection).count == 1
     assert scheduler.enqueue_jobs() == []  # not due again for a minute

@@ -153,6 +153,7 @@ PERIODIC_JOB_LABELS_VI = {
     "refresh_stats": "Cập nhật số liệu báo cáo",
     "anonymise_expired": "Ẩn danh dữ liệu cá nhân hết hạn lưu giữ",
     "satisfaction_followup": "Hỏi người dân đã được khắc phục chưa",
+    "train_triage": "Huấn luyện lại mô hình gợi ý phân loại",
 }
 
 

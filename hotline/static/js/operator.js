@@ -310,6 +310,78 @@
     if (ev.key === "Escape") { description.focus(); }
   });
 
+  /* Triage: field, scope and KB suggestions as the description is typed. The text is
+     POSTed (never in a URL); a reply for text that changed meanwhile is dropped. */
+  var triageBox = form.querySelector("[data-triage-live]");
+  var triageBanner = triageBox.querySelector("[data-triage-banner]");
+  var triageFields = triageBox.querySelector("[data-triage-fields]");
+  var fieldSelect = form.querySelector("#field_id");
+  var lastTriaged = null;
+  function label(name) { return triageBox.getAttribute("data-label-" + name) || ""; }
+  function postJSON(url, body) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json",
+                 "X-CSRFToken": form.querySelector("input[name=csrf_token]").value },
+      body: JSON.stringify(body)
+    }).then(function (resp) {
+      if (!resp.ok) { throw new Error(resp.statusText); }
+      return resp.json();
+    });
+  }
+  function renderTriage(body) {
+    triageBanner.textContent = body.banner || "";
+    triageBanner.className = "scope-banner scope-" + body.scope;
+    triageBanner.setAttribute("data-scope", body.scope);
+    triageBanner.hidden = !body.banner;
+    triageFields.textContent = "";
+    if (body.fields.length) {
+      var chips = el("div", { class: "triage-chips" });
+      chips.appendChild(el("span", { class: "muted small" }, label("fields")));
+      body.fields.forEach(function (f) {
+        var chip = el("button", { type: "button", class: "triage-chip", "data-field-code": f.code,
+                                  title: f.words.join(", ") });
+        chip.appendChild(el("b", {}, f.name));
+        chip.appendChild(el("span", { class: "muted" }, Math.round(f.score * 100) + "%"));
+        chip.addEventListener("click", function () {
+          fieldSelect.value = String(f.id);
+          fieldSelect.dispatchEvent(new Event("change"));
+        });
+        chips.appendChild(chip);
+      });
+      triageFields.appendChild(chips);
+      var top = body.fields[0];
+      if (top.words.length) {
+        triageFields.appendChild(el("div", { class: "muted small", "data-triage-words": "" },
+          label("words") + " (" + top.name + "): " + top.words.join(", ")));
+      }
+    }
+    if (body.kb.length) {
+      var list = el("ul", { class: "plain small" });
+      body.kb.forEach(function (a) {
+        var li = el("li", {}, a.title + " ");
+        var use = el("button", { type: "button", class: "small-button" }, label("use"));
+        use.addEventListener("click", function () { useArticle(a); });
+        li.appendChild(use);
+        list.appendChild(li);
+      });
+      triageFields.appendChild(el("div", { class: "muted small" }, label("kb")));
+      triageFields.appendChild(list);
+    }
+    triageBox.hidden = !(body.banner || body.fields.length || body.kb.length);
+  }
+  var triage = debounce(function () {
+    var text = description.value.trim();
+    if (text === lastTriaged) { return; }
+    lastTriaged = text;
+    if (text.length < 4) { triageBox.hidden = true; return; }
+    postJSON(form.getAttribute("data-triage-url"), { text: text }).then(function (body) {
+      if (description.value.trim() === text) { renderTriage(body); }
+    }).catch(function () {});
+  }, 300);
+  description.addEventListener("input", triage);
+  if (description.value) { triage(); }
+
   /* Keyboard: Ctrl+Enter records the call, Ctrl+K searches the knowledge base. */
   document.addEventListener("keydown", function (ev) {
     if ((ev.ctrlKey || ev.metaKey) && ev.key === "Enter") {
