@@ -22,7 +22,7 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.preprocessing import normalize
 
 from hotline.triage import scope as scope_rules
-from hotline.triage.textprep import display_words, has_content, prepare
+from hotline.triage.textprep import as_written, display_words, has_content, prepare
 
 FORMAT = 1
 TOP = 3
@@ -33,6 +33,13 @@ LARGE = 50_000
 # Character n-grams catch typos but also learn the frames around a message ("kính gửi",
 # street names); at a third of the words' weight they help on unseen wording (bench).
 CHAR_WEIGHT = 0.3
+
+
+# Words that tell nothing about a field however they weigh (folded).
+_FUNCTION_WORDS = frozenset(
+    "toi em minh chau anh chi ong ba tui nha o la co khong duoc roi qua nay do cua va voi cho "
+    "thi ma de bi da dang se rat lam gi nao dau a nhe nha di ve ra vao len xuong mot cac nhung "
+    "hom ngay tuan thang nam sang toi dem om".split())
 
 
 @dataclass
@@ -120,13 +127,13 @@ class TriageModel:
         shown = display_words(text or "")
         return Prediction(fields=self._fields(x, shown), **self._scope(x, prepared, shown))
 
-    def _fields(self, x, shown: dict[str, str]) -> list[FieldScore]:
+    def _fields(self, x, shown: list[tuple[str, str]]) -> list[FieldScore]:
         proba = self.field_clf.predict_proba(x)[0]
         best = np.argsort(-proba)[:TOP]
         return [FieldScore(str(self.field_clf.classes_[i]), float(proba[i]),
                            self._words(x, self.field_clf, i, shown)) for i in best]
 
-    def _scope(self, x, prepared: str, shown: dict[str, str]) -> dict:
+    def _scope(self, x, prepared: str, shown: list[tuple[str, str]]) -> dict:
         proba = self.scope_clf.predict_proba(x)[0]
         classes = [str(c) for c in self.scope_clf.classes_]
         i = int(np.argmax(proba))
@@ -136,20 +143,26 @@ class TriageModel:
         return {"scope": scope, "scope_score": float(proba[j]), "number": number,
                 "scope_words": words}
 
-    def _words(self, x, clf, class_index: int, shown: dict[str, str]) -> list[str]:
+    def _words(self, x, clf, class_index: int, shown: list[tuple[str, str]]) -> list[str]:
         coef = clf.coef_[class_index if clf.coef_.shape[0] > 1 else 0]
         row = x[0, :self.n_word]
         weights = row.data * coef[row.indices]
         order = np.argsort(-weights)
-        words: list[str] = []
+        names: list[str] = []
         for j in order:
-            if weights[j] <= 0 or len(words) >= EXPLAIN:
+            if weights[j] <= 0 or len(names) >= EXPLAIN or weights[j] < weights[order[0]] / 6:
                 break
             name = str(self.word_names[row.indices[j]])
-            if any(name in w or w in name for w in words):
+            if all(part in _FUNCTION_WORDS for part in name.split()):
                 continue
-            words.append(" ".join(shown.get(part, part) for part in name.split()))
-        return words
+            overlapping = [n for n in names if name in n or n in name]
+            if overlapping:
+                # "đèn" and "đèn đường": keep the longer, more telling one.
+                if len(name) > len(overlapping[0]):
+                    names[names.index(overlapping[0])] = name
+                continue
+            names.append(name)
+        return [as_written(n, shown) for n in names]
 
 
 def train(examples: Iterable, *, progress: Callable[[int], None] | None = None,

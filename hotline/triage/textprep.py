@@ -68,9 +68,19 @@ def has_content(prepared: str) -> bool:
     return sum(1 for w in prepared.split() if len(w) >= 2 and not w.isdigit()) >= 2
 
 
-def display_words(original: str) -> dict[str, str]:
-    """Folded word → the word as written, to show the deciding words in the writer's form."""
-    out: dict[str, str] = {}
-    for word in re.findall(r"\w+", nfc(original[:MAX_CHARS])):
-        out.setdefault(_REPEATS.sub(r"\1", fold(word)), word)
-    return out
+def display_words(original: str) -> list[tuple[str, str]]:
+    """The words of ``original`` as (folded, as written), in order: the deciding words are
+    shown in the writer's own spelling."""
+    return [(_REPEATS.sub(r"\1", fold(word)), word)
+            for word in re.findall(r"\w+", nfc(original[:MAX_CHARS]))]
+
+
+def as_written(name: str, words: list[tuple[str, str]]) -> str:
+    """The folded n-gram ``name`` as it appears in the text (``name`` itself if it does not
+    appear word for word, e.g. after shorthand was spelled out)."""
+    parts = name.split()
+    n = len(parts)
+    for i in range(len(words) - n + 1):
+        if all(words[i + k][0] == parts[k] for k in range(n)):
+            return " ".join(w for _, w in words[i:i + n])
+    return name
