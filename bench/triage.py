@@ -24,7 +24,6 @@ import numpy as np
 from bench.common import Measurement, measure, print_table, progress, write_results
 from hotline.triage import corpus, evaluate, history
 from hotline.triage.model import train
-from hotline.triage.textprep import prepare
 
 
 def _train_at_scale(n: int, queue) -> None:

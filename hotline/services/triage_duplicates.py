@@ -14,8 +14,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sqlalchemy import and_, or_, select
 
 from hotline.extensions import db
 from hotline.models import Ticket

@@ -21,7 +21,7 @@ def at_intake(ticket: Ticket, *, had_field: bool) -> str | None:
     """Pre-fill the field and note the scope; returns the citizen's notice, if any."""
     try:
         suggestion = triage.suggest(f"{ticket.title}. {ticket.description}", with_kb=False)
-    except Exception:  # noqa: BLE001 - a suggestion is a help, never a condition of intake
+    except Exception:
         log.exception("triage suggestion failed for %s; intake goes on", ticket.code)
         return None
     if not had_field and ticket.field_id is None and suggestion.fields:

@@ -37,9 +37,7 @@ CHAR_WEIGHT = 0.3
 
 # Words that tell nothing about a field however they weigh (folded).
 _FUNCTION_WORDS = frozenset(
-    "toi em minh chau anh chi ong ba tui nha o la co khong duoc roi qua nay do cua va voi cho "
-    "thi ma de bi da dang se rat lam gi nao dau a nhe nha di ve ra vao len xuong mot cac nhung "
-    "hom ngay tuan thang nam sang toi dem om".split())
+    ["toi", "em", "minh", "chau", "anh", "chi", "ong", "ba", "tui", "nha", "o", "la", "co", "khong", "duoc", "roi", "qua", "nay", "do", "cua", "va", "voi", "cho", "thi", "ma", "de", "bi", "da", "dang", "se", "rat", "lam", "gi", "nao", "dau", "a", "nhe", "nha", "di", "ve", "ra", "vao", "len", "xuong", "mot", "cac", "nhung", "hom", "ngay", "tuan", "thang", "nam", "sang", "toi", "dem", "om"])
 
 
 @dataclass

@@ -187,6 +187,7 @@ def triage():
     returned = tickets.last_event_notes([t.id for t in page.rows if t.status == "returned"],
                                         "returned")
     return render_template("operator/triage.html", page=page, q=q, returned=returned,
+                           hints=triage_view.for_rows(page.rows),
                            slas=common.sla_map(page.rows),
                            next_url=common.page_url(".triage", page.next_cursor),
                            first_url=common.first_page_url(".triage"))

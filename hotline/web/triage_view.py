@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import url_for
 from flask_babel import gettext as _
 
-from hotline.models import KbArticle, Ticket
 from hotline.extensions import db
+from hotline.models import KbArticle, Ticket
 from hotline.services import triage, triage_duplicates
 
 MAX_TEXT = 5000
@@ -57,3 +57,16 @@ def for_ticket(ticket: Ticket) -> dict:
                   for d in triage_duplicates.for_ticket(ticket)]
     return {"suggestion": suggestion, "banner": banner(suggestion.scope, suggestion.number),
             "duplicates": duplicates, "status": triage.status()["state"]}
+
+
+def for_rows(rows) -> dict[int, dict]:
+    """The scope banner and best field of each ticket in a triage list (one page of rows),
+    read from the title: the list loads no description (a page stays one small query)."""
+    out: dict[int, dict] = {}
+    if not rows:
+        return out
+    fields = triage.active_fields()
+    for t in rows:
+        s = triage.suggest(t.title, with_kb=False, fields=fields)
+        out[t.id] = {"scope": s.scope, "banner": banner(s.scope, s.number), "fields": s.fields}
+    return out

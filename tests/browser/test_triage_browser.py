@@ -8,7 +8,12 @@ from hotline.extensions import db
 from tests.browser.conftest import screenshot
 from tests.browser.test_staff_flow import sign_in
 from tests.triage.conftest import (  # noqa: F401 - fixtures used by name
-    app_config, corpus_model, corpus_model_file, model_path, with_model)
+    app_config,
+    corpus_model,
+    corpus_model_file,
+    model_path,
+    with_model,
+)
 
 
 def test_operator_sees_field_and_scope_suggestions_while_typing(page, staff, org, with_model):

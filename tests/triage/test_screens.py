@@ -9,7 +9,8 @@ from hotline.extensions import db
 from hotline.models import OutboxMessage, Ticket, TicketEvent
 from hotline.services import triage, triage_duplicates
 from tests.factories import MONDAY_9AM, message
-from tests.staff_fixtures import login, ticket as fresh
+from tests.staff_fixtures import login
+from tests.staff_fixtures import ticket as fresh
 
 
 def test_new_call_endpoint_suggests_fields_scope_and_kb(client, staff, with_model):
@@ -114,3 +115,14 @@ def test_admin_system_warns_when_the_model_is_missing_or_corrupt(client, staff, 
     model_path.write_bytes(corpus_model_file.read_bytes())
     page = client.get("/admin/system").get_data(as_text=True)
     assert "Mô hình huấn luyện lúc" in page and "bị hỏng" not in page
+
+
+def test_triage_list_shows_the_scope_banner_and_the_suggested_field(client, staff, org, with_model):
+    fire = _open(org, "l1", "Cháy nhà ở ấp 3 rồi, lửa đang bốc cao, cứu với")
+    lamp = _open(org, "l2", "Đèn đường trong hẻm hư hết, tối om")
+    db.session.execute(Ticket.__table__.update().where(Ticket.id == lamp.id).values(field_id=None))
+    db.session.commit()
+    login(client, staff.operator)
+    page = client.get("/operator/triage").get_data(as_text=True)
+    assert fire.code in page and 'data-scope="emergency"' in page and "114" in page
+    assert 'data-suggested-field="CS"' in page
