@@ -1,12 +1,12 @@
 """Triage's duplicate candidates: tickets of one ward by time of receipt.
 
-Revision ID: 0014_triage_duplicates
-Revises: 0013_area_trees
+Revision ID: 0015_triage_duplicates
+Revises: 0014_api_key_scopes
 """
 from alembic import op
 
-revision = "0014_triage_duplicates"
-down_revision = "0013_area_trees"
+revision = "0015_triage_duplicates"
+down_revision = "0014_api_key_scopes"
 branch_labels = None
 depends_on = None
 
