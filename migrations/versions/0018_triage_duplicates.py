@@ -1,12 +1,12 @@
 """Triage's duplicate candidates: tickets of one ward by time of receipt.
 
-Revision ID: 0015_triage_duplicates
-Revises: 0014_api_key_scopes
+Revision ID: 0018_triage_duplicates
+Revises: 0017_staff_sessions
 """
 from alembic import op
 
-revision = "0015_triage_duplicates"
-down_revision = "0014_api_key_scopes"
+revision = "0018_triage_duplicates"
+down_revision = "0017_staff_sessions"
 branch_labels = None
 depends_on = None
 
