@@ -1,12 +1,12 @@
 """Triage's duplicate candidates: tickets of one ward by time of receipt.
 
-Revision ID: 0018_triage_duplicates
-Revises: 0017_staff_sessions
+Revision ID: 0019_triage_duplicates
+Revises: 0018_attachment_fetch_error
 """
 from alembic import op
 
-revision = "0018_triage_duplicates"
-down_revision = "0017_staff_sessions"
+revision = "0019_triage_duplicates"
+down_revision = "0018_attachment_fetch_error"
 branch_labels = None
 depends_on = None
 
