@@ -103,7 +103,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "REDIS_URL": None,
         "HOTLINE_TIMEZONE": "Asia/Ho_Chi_Minh",
         "PUBLIC_URL": "http://127.0.0.1:5000",
-        "PROVINCE_NAME": "tỉnh Bình Phước",
+        "PROVINCE_NAME": "tỉnh Đồng Nai",
         "MAX_TEXT_LENGTH": 10_000,
         "UPLOAD_FOLDER": os.path.join(instance_path, "uploads"),
         "MAX_CONTENT_LENGTH": 30 * 1024 * 1024,

@@ -31,7 +31,7 @@ def test_citizen_files_follows_reads_and_rates(phone_page, page, org, make_user)
         files=[{"name": "den-hong.jpg", "mimeType": "image/jpeg",
                 "buffer": image_bytes(gps=True, size=(320, 240), color=(40, 40, 60))}])
     p.get_by_label("Họ và tên").fill("Nguyễn Thị Lan")
-    p.get_by_label("Số điện thoại").fill("0912 345 678")
+    p.get_by_label("Số điện thoại", exact=True).fill("0912 345 678")
     assert not p.get_by_label("Tôi không đồng ý công khai nội dung").is_checked()  # default: publish
     screenshot(p, "public-submit-phone")
     p.get_by_role("button", name="Gửi phản ánh").click()

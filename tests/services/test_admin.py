@@ -19,6 +19,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.audit import AppendOnlyError
+from hotline.models.user import ApiScope
 from hotline.services import accounts, routing
 from hotline.services.admin import Actor, areas, audit, kb, rules, users
 
@@ -266,8 +267,9 @@ def test_users_create_update_deactivate_reset(org, actor, admin):
 
 
 def test_api_keys_shown_once_revoked_and_last_used(app, actor):
-    new = users.create_key(actor, "Ứng dụng Bình Phước Smart")
+    new = users.create_key(actor, "Ứng dụng Bình Phước Smart", [ApiScope.OPEN311_WRITE.value])
     assert new.key.startswith("h1022_") and new.key not in str(audit_rows("api_key")[0].after)
+    assert new.row.scope_list == [ApiScope.OPEN311_WRITE.value]
     assert accounts.verify_api_key(new.key).id == new.row.id
     assert new.row.last_used_at is not None
     users.revoke_key(actor, new.row.id)
