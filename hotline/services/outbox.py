@@ -17,6 +17,7 @@ from hotline.config import local_time
 from hotline.database import insert_or_skip
 from hotline.domain.lifecycle import LABELS_VI, Status
 from hotline.domain.messages import Channel
+from hotline.domain.publication_notice import acknowledgement_line
 from hotline.extensions import db
 from hotline.models import Contact, OutboxMessage, Ticket, utcnow
 
@@ -159,8 +160,7 @@ def acknowledgement_text(ticket: Ticket) -> str:
         lines.append("Tổng đài viên sẽ phân loại và chuyển đến cơ quan có thẩm quyền trong giờ hành chính.")
     else:
         lines.append(f"Trạng thái: {LABELS_VI[Status(ticket.status)]}.")
-    from hotline.services.publication_choice import acknowledgement_line  # imports this module
-    lines.append(acknowledgement_line(ticket))
+    lines.append(acknowledgement_line(ticket.channel, ticket.code, ticket.consent_publish))
     return "\n".join(lines)
 
 

@@ -23,15 +23,13 @@ from sqlalchemy import select
 
 from hotline.domain import codes, text
 from hotline.domain.messages import Channel
+from hotline.domain.publication_notice import REPLY_CHANNELS
 from hotline.extensions import db
 from hotline.models import Contact, Ticket, utcnow
 from hotline.services import events, outbox
 from hotline.services.publication import take_down
 
-COMMAND = "KHONG CONG KHAI"
 _COMMAND_RE = re.compile(r"^\W*khong\W+cong\W+khai\W*(?:((?:pa|kn|hd)\W*\d{2}\W*\w{6})\W*)?$")
-# Channels whose citizen can answer our message with the command.
-REPLY_CHANNELS = frozenset({Channel.TELEGRAM, Channel.ZALO, Channel.FACEBOOK, Channel.EMAIL})
 
 
 def parse_command(message: str | None) -> str | None:
@@ -99,17 +97,3 @@ def confirm(ticket: Ticket, *, key: str) -> None:
     outbox.queue_message(ticket, "publication_refused",
                          f"Đã ghi nhận: phiếu {ticket.code} sẽ không được công khai trên cổng "
                          "thông tin. Phiếu vẫn được xử lý bình thường.", key=key)
-
-
-def acknowledgement_line(ticket: Ticket) -> str:
-    """What the first reply says about publication, for the ticket's channel."""
-    if not ticket.consent_publish:
-        return "Theo đề nghị của bạn, phiếu này sẽ không được công khai."
-    lines = ("Nội dung phản ánh và kết quả giải quyết sẽ được công khai trên cổng thông tin "
-             "sau khi ẩn thông tin cá nhân (họ tên, số điện thoại, địa chỉ của bạn không bao "
-             "giờ được công khai).")
-    if ticket.channel in REPLY_CHANNELS:
-        return (f"{lines} Nếu không đồng ý công khai, hãy trả lời tin này: "
-                f"{COMMAND} {ticket.code}")
-    return (f"{lines} Nếu không đồng ý công khai, hãy bấm «Không đồng ý công khai» "
-            "tại đường dẫn tra cứu ở trên hoặc gọi 1022.")

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from hotline.domain.redaction import lexicon as lx
+import hotline.domain.redaction.lexicon as lx
 from hotline.domain.redaction.findings import Hit
 from hotline.domain.redaction.normalize import View, fold
 

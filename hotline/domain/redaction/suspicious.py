@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from hotline.domain.redaction import lexicon as lx
+import hotline.domain.redaction.lexicon as lx
 from hotline.domain.redaction.findings import SUSPICIOUS, Hit
 from hotline.domain.redaction.names import _is_place, _keep, tokens
 from hotline.domain.redaction.normalize import View
