@@ -96,7 +96,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_public(app: Flask) -> None:
-    """Citizens' pages, the publication moderation queue and Open311 (issue 5)."""
+    """Citizens' pages, the publication moderation queue and Open311."""
     from hotline.web import moderation, open311, privacy_notice, public
 
     app.register_blueprint(public.bp)
@@ -114,7 +114,7 @@ def _register_maps(app: Flask) -> None:
 
 
 def _register_operations(app: Flask) -> None:
-    """Administration, privacy, bulk actions, security headers, request logs, metrics (issue 8)."""
+    """Administration, privacy, bulk actions, security headers, request logs, metrics."""
     from hotline import logs, metrics
     from hotline.web import admin, bulk, privacy, security
 
@@ -127,7 +127,7 @@ def _register_operations(app: Flask) -> None:
 
 
 def _register_staff_console(app: Flask) -> None:
-    """Operator console, agency inbox and the PBX call-event webhook (issue 3)."""
+    """Operator console, agency inbox and the PBX call-event webhook."""
     from channels import pbx
     from hotline.extensions import csrf
     from hotline.web import agency, operator
@@ -139,7 +139,7 @@ def _register_staff_console(app: Flask) -> None:
 
 
 def _register_reports(app: Flask) -> None:
-    """Managers' and the IOC's reports and the IOC JSON feed (issue 6)."""
+    """Managers' and the IOC's reports and the IOC JSON feed."""
     from hotline.web import ioc_api, manager
 
     app.register_blueprint(manager.bp)

@@ -1,4 +1,4 @@
-"""``flask --app hotline …`` commands of the public side (issue 5)."""
+"""``flask --app hotline …`` commands of the public side."""
 from __future__ import annotations
 
 import click

@@ -29,12 +29,12 @@ ENV_VARS = {
     "HOTLINE_MAX_TEXT_LENGTH": "MAX_TEXT_LENGTH",
     "HOTLINE_UPLOAD_FOLDER": "UPLOAD_FOLDER",
     "PBX_SHARED_SECRET": "PBX_SHARED_SECRET",  # staff console: POST /channels/phone/call-event
-    # Public side and Open311 (issue 5).
+    # Public side and Open311.
     "SATISFACTION_REOPEN_DAYS": "SATISFACTION_REOPEN_DAYS",
     "SATISFACTION_FOLLOWUP_DAYS": "SATISFACTION_FOLLOWUP_DAYS",
     "STATUS_LIMIT_PER_IP": "STATUS_LIMIT_PER_IP",
     "SUBMIT_LIMIT_PER_IP": "SUBMIT_LIMIT_PER_IP",
-    # Administration, personal data and operations (issue 8; docs/operations.md).
+    # Administration, personal data and operations (docs/operations.md).
     "HOTLINE_RETENTION_DAYS": "RETENTION_DAYS",
     "HOTLINE_MAX_UPLOAD_MB": "MAX_UPLOAD_MB",
     "METRICS_TOKEN": "METRICS_TOKEN",
@@ -68,7 +68,7 @@ ENV_VARS = {
         "HOTLINE_MAIL_ADDRESSES", "IMAP_HOST", "IMAP_PORT", "IMAP_USERNAME", "IMAP_PASSWORD",
         "IMAP_SSL", "IMAP_FOLDER", "IMAP_PROCESSED_FLAG",
     )},
-    # SMS gateway, outbox relay, SLA notifications and cron (issue 4; docs in channels/sms.py).
+    # SMS gateway, outbox relay, SLA notifications and cron (docs in channels/sms.py).
     **{name: name for name in (
         "SMS_GATEWAY_URL", "SMS_GATEWAY_METHOD", "SMS_GATEWAY_AUTH", "SMS_GATEWAY_BODY",
         "SMS_GATEWAY_SUCCESS", "SMS_GATEWAY_ID_FIELD", "SMS_GATEWAY_TIMEOUT", "SMS_SENDER_NAME",
@@ -152,7 +152,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WORK_SHIFTS": "07:30-11:30,13:00-17:00",
         # The PBX's call-event webhook answers 401 until a shared secret is set (docs/pbx.md).
         "PBX_SHARED_SECRET": None,
-        # Public side (issue 5): satisfaction, lookup limits, the web form.
+        # Public side: satisfaction, lookup limits, the web form.
         "SATISFACTION_REOPEN_DAYS": 7,      # "not fixed" within this many days reopens
         "SATISFACTION_FOLLOWUP_DAYS": 3,    # ask "has it been fixed?" this long after resolution
         # Failed lookups only: a citizen checking their own ticket is never locked out.

@@ -12,7 +12,7 @@
 - ``workers.jobs.refresh_stats`` on *maintenance* every ``CRON_STATS_SECONDS`` (3600) — the
   reports' daily aggregate for the last 35 days (the first run fills every day before);
 - ``workers.retention.anonymise_expired`` on *maintenance* every ``CRON_RETENTION_SECONDS``
-  (86400) — personal-data retention (issue 8), batched and resumable.
+  (86400) — personal-data retention, batched and resumable.
 - ``workers.jobs.train_triage`` on *maintenance* every ``CRON_TRIAGE_SECONDS`` (86400) — the
   triage model retrained on the fields people set or kept.
 
@@ -107,10 +107,10 @@ def schedule(app: Flask) -> list[dict]:
          "interval": setting_int("CRON_DIGEST_SECONDS", cfg), "job_timeout": 900},
         {"func": jobs.refresh_stats, "queue_name": "maintenance",
          "interval": setting_int("CRON_STATS_SECONDS", cfg), "job_timeout": 7200},
-        # Personal-data retention (issue 8): daily, batched, resumable.
+        # Personal-data retention: daily, batched, resumable.
         {"func": retention.anonymise_expired, "queue_name": "maintenance",
          "interval": setting_int("CRON_RETENTION_SECONDS", cfg), "job_timeout": 3600},
-        # "Has it been fixed?" questions to citizens (issue 5), idempotent per ticket.
+        # "Has it been fixed?" questions to citizens, idempotent per ticket.
         {"func": satisfaction.satisfaction_followup, "queue_name": "notifications",
          "interval": setting_int("CRON_SATISFACTION_SECONDS", cfg), "job_timeout": 900},
         # The triage model relearns from the fields people set or kept (daily).

@@ -461,7 +461,7 @@ def request_extension(actor: User, ticket: Ticket, *, new_due_at: datetime | Non
     """Ask a manager for a later due time; the due time moves only when a manager approves.
 
     The request itself (one pending per ticket, managers told by e-mail) is the
-    SLA service's ``request_extension`` (issue 4); the citizen hears about it
+    SLA service's ``request_extension``; the citizen hears about it
     when a manager approves (``sla.decide_extension``).
     """
     _require_lead_agency(actor, ticket)

@@ -1,6 +1,6 @@
 """Admin pages for SLA policies and the working calendar (/admin/sla, /admin/calendar).
 
-The rules live in ``hotline.services.sla_admin`` (issue 4); these views only
+The rules live in ``hotline.services.sla_admin``; these views only
 parse forms and call it. Targets are entered in working days and hours and
 passed on in working minutes (one working day = 8 hours, as the shifts are).
 """

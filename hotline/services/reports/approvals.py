@@ -1,7 +1,7 @@
 """The managers' queue of deadline-extension requests, and their decision.
 
 A request is an ``extension_requested`` event with no later decision event on
-the same ticket (issue 4's ``sla_extension`` writes ``extension_approved`` /
+the same ticket (``sla_extension`` writes ``extension_approved`` /
 ``extension_rejected``). The queue is one query over a partial index of those
 events; the decision itself is ``hotline.services.sla.decide_extension``, which
 moves the due time, writes the event and tells the people concerned. Deciding
