@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from hotline import create_app
 from hotline.extensions import db
 
-pytest_plugins = ["tests.factories", "tests.staff_fixtures"]
+pytest_plugins = ["tests.factories", "tests.staff_fixtures", "tests.area_fixtures"]
 
 REQUIRE_SERVICES = os.environ.get("HOTLINE_REQUIRE_SERVICES") == "1"
 

@@ -21,7 +21,7 @@ from tests.web.test_admin import login
 from workers import cron, periodic
 
 JOBS = ["drain_intake", "sla_scan", "relay_outbox", "send_digests", "refresh_stats",
-        "anonymise_expired", "satisfaction_followup"]
+        "anonymise_expired", "satisfaction_followup", "train_triage"]
 
 
 def rows() -> dict[str, PeriodicJob]:

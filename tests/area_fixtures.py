@@ -1,4 +1,5 @@
-"""Today's Đồng Nai with Bình Phước's former units, a field and one rule per ward's committee."""
+"""Fixture `tree`: today's Đồng Nai with Bình Phước's former units, a field and one rule per ward's committee
+(used by the area tests and the map's browser test)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

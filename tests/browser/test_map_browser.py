@@ -8,7 +8,7 @@ from hotline.domain.messages import ContactHandle, IncomingMessage
 from hotline.extensions import db
 from hotline.models import Ticket, utcnow
 from hotline.services import intake
-from tests.browser.conftest import browser, live_server, page, phone_page, screenshot  # noqa: F401
+from tests.browser.conftest import screenshot
 from tests.staff_fixtures import PASSWORD, _user
 
 
@@ -25,7 +25,7 @@ def _published(n: int, lat: float, lon: float) -> Ticket:
     return ticket
 
 
-def test_phone_tap_on_the_map_shows_the_ward(tree, phone_page):  # noqa: F811
+def test_phone_tap_on_the_map_shows_the_ward(tree, phone_page):
     p = phone_page
     names = {a.name for a in tree.areas.values() if a.level == "commune" and a.valid_to is None}
     centre = tree.areas["25195"]
@@ -59,7 +59,7 @@ def test_phone_tap_on_the_map_shows_the_ward(tree, phone_page):  # noqa: F811
     assert p.locator("#map-ward").get_attribute("data-ward-code") is None
 
 
-def test_public_and_staff_maps_render(tree, page, phone_page):  # noqa: F811
+def test_public_and_staff_maps_render(tree, page, phone_page):
     centre = tree.areas["25195"]
     tickets = [_published(n, centre.lat + n * 0.002, centre.lon + n * 0.001) for n in range(6)]
     first_code = tickets[0].code
