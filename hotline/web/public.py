@@ -269,14 +269,18 @@ def status():
     return _status_page(view)
 
 
+def _link_not_found():
+    """A status link that names no ticket: the lookup form, as for a wrong code."""
+    return _private(make_response(render_template(
+        "public/status_form.html", form=StatusForm(formdata=None), not_found=_(NOT_FOUND)), 404))
+
+
 @bp.get("/status/<code>/<token>")
 @lookup_limited
 def status_link(code, token):
     view = public_service.lookup_by_token(code, token)
     if view is None:
-        return _private(make_response(render_template(
-            "public/status_form.html", form=StatusForm(formdata=None), not_found=_(NOT_FOUND)),
-            404))
+        return _link_not_found()
     return _status_page(view, new=request.args.get("new") == "1")
 
 
@@ -285,9 +289,7 @@ def status_link(code, token):
 def rate(code, token):
     ticket = public_service.ticket_by_token(code, token)
     if ticket is None:
-        return _private(make_response(render_template(
-            "public/status_form.html", form=StatusForm(formdata=None), not_found=_(NOT_FOUND)),
-            404))
+        return _link_not_found()
     form = RatingForm()
     if not form.validate_on_submit():
         return _status_page(public_service.status_view(ticket), rating_form=form), 400
@@ -316,9 +318,7 @@ def refuse_publication(code, token):
     """The citizen, proven by the secret link, asks not to be published (any channel)."""
     ticket = public_service.ticket_by_token(code, token)
     if ticket is None:
-        return _private(make_response(render_template(
-            "public/status_form.html", form=StatusForm(formdata=None), not_found=_(NOT_FOUND)),
-            404))
+        return _link_not_found()
     if not Form().validate_on_submit():  # the CSRF token only
         flash(_("Phiên làm việc đã hết hạn; vui lòng thử lại."), "error")
     elif publication_choice.refuse(ticket, via="status_page"):
